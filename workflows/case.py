@@ -1,0 +1,242 @@
+"""The data a request case is made of: intake, tasks, answers, claims, sign-offs and views.
+
+Pydantic models, carried through Temporal by the pydantic data converter. Imported by workflows,
+activities, the store's projection and the CLI; imports nothing with I/O.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from statute.exemptions import Outcome, Role, SignOffPolicy
+
+_DEFAULT_SIGN_OFF = SignOffPolicy()
+
+
+class Actor(BaseModel):
+    """Who performs an action. The caller (API, CLI) resolves it from the directory."""
+
+    user_id: str
+    name: str = ""
+    roles: list[Role] = Field(default_factory=list)
+    units: list[str] = Field(default_factory=list)
+
+
+class Requester(BaseModel):
+    """Personal data: never in search attributes, logs or unit-facing views."""
+
+    name: str
+    email: str | None = None
+    address: str | None = None
+
+
+class Question(BaseModel):
+    number: int
+    text: str
+
+
+class RequestIntake(BaseModel):
+    reference: str
+    regime: str = "foia"
+    received_at: datetime
+    channel: str = "email"
+    requester: Requester
+    request_text: str
+    questions: list[Question]
+
+
+class ReminderSchedule(BaseModel):
+    """Working-day offsets for reminders and escalations (defaults from the design brief)."""
+
+    unit_reminder_before_task_due: int = 2
+    escalate_overdue_tasks: bool = True
+    officer_alert_at_working_day: int = 15
+    manager_alert_at_working_day: int = 18
+    alert_on_due_date: bool = True
+    alert_each_day_overdue: bool = True
+    send_hour: int = 9  # local time at which a day's reminders go out
+
+
+class CasePolicy(BaseModel):
+    """Authority settings a case keeps from its start: later policy changes apply to new cases."""
+
+    task_working_days: int = 10
+    cost_limit_hours: float = 18.0
+    sign_off_default_role: Role = _DEFAULT_SIGN_OFF.default_role
+    sign_off_roles: dict[str, Role] = Field(default_factory=lambda: dict(_DEFAULT_SIGN_OFF.roles))
+    reminders: ReminderSchedule = Field(default_factory=ReminderSchedule)
+    roll_non_working_receipt: bool = False
+    time_zone: str = "Europe/London"
+    calendar_version: int | None = None  # None: the newest when the case starts
+
+    def sign_off_policy(self) -> SignOffPolicy:
+        return SignOffPolicy(default_role=self.sign_off_default_role, roles=self.sign_off_roles)
+
+
+class AnswerKind(StrEnum):
+    DISCLOSED = "disclosed"
+    NOT_HELD = "not_held"
+    PARTLY_HELD = "partly_held"
+    EXEMPT = "exempt"
+    COST = "cost"
+    TRANSFER = "transfer"
+
+
+Likelihood = Literal["would", "would_be_likely_to"]
+
+
+class ExemptionClaim(BaseModel):
+    section: str  # "31"
+    subsections: str = ""  # "(1)(a)(b)"
+    applies_to: str = ""  # which part of the information
+    reason: str = ""  # why the exemption applies
+    prejudice: str | None = None
+    likelihood: Likelihood | None = None
+    public_interest_for: list[str] = Field(default_factory=list)  # favouring disclosure
+    public_interest_against: list[str] = Field(default_factory=list)  # favouring withholding
+    ncnd: bool = False
+
+    @property
+    def citation(self) -> str:
+        return f"Section {self.section}{self.subsections}"
+
+
+class Answer(BaseModel):
+    kind: AnswerKind
+    information: str = ""  # what is disclosed
+    attachments: list[str] = Field(default_factory=list)  # document references, not content
+    searches: str = ""  # for not held: where and how it was looked for (ICO expects a record)
+    claims: list[ExemptionClaim] = Field(default_factory=list)
+    hours: float | None = None  # for cost: estimated hours to locate, retrieve and extract
+    transfer_to: str | None = None
+    note: str = ""
+
+
+class TaskStatus(StrEnum):
+    OPEN = "open"
+    ANSWERED = "answered"
+    RETURNED = "returned"  # a sign-off was refused; back with the unit
+    LOCKED = "locked"  # answer under sign-off: no revisions
+    SETTLED = "settled"
+
+
+class Task(BaseModel):
+    question: int
+    text: str
+    unit: str
+    status: TaskStatus = TaskStatus.OPEN
+    routed_on: date
+    internal_due: date
+    answer: Answer | None = None
+    answered_by: str | None = None
+    returned_reason: str | None = None
+    assignments: list[str] = Field(default_factory=list)  # units it was with before, in order
+
+
+class SignOffStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class SignOff(BaseModel):
+    section: str
+    required_role: Role
+    questions: list[int]
+    recommended_by: list[str]
+    status: SignOffStatus = SignOffStatus.PENDING
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    reason: str = ""
+
+
+class CaseStatus(StrEnum):
+    TRIAGE = "triage"  # received, questions not yet routed
+    AWAITING_CLARIFICATION = "awaiting_clarification"
+    AWAITING_FEE = "awaiting_fee"
+    IN_PROGRESS = "in_progress"
+    COST_REVIEW = "cost_review"  # s12 limit passed: officer decides
+    SIGN_OFF = "sign_off"
+    RESPONSE_REVIEW = "response_review"  # composed, awaiting the officer's approval
+    APPROVED = "approved"
+    ISSUED = "issued"
+    WITHDRAWN = "withdrawn"
+    LAPSED = "lapsed"
+
+
+CLOSED_STATUSES = frozenset({CaseStatus.ISSUED, CaseStatus.WITHDRAWN, CaseStatus.LAPSED})
+
+
+class ClockView(BaseModel):
+    due_date: date | None
+    statutory_due_date: date | None
+    start_date: date
+    received_on: date
+    working_days_elapsed: int
+    working_days_remaining: int | None
+    paused: bool
+    pause_reason: str | None
+    overdue: bool
+    extended: bool
+    calendar_version: int
+    calendar_fingerprint: str
+    explanation: list[str]
+
+
+class TimelineEntry(BaseModel):
+    seq: int
+    at: datetime
+    actor: str  # user id or "system"; never the requester
+    kind: str
+    text: str
+
+
+class ReminderSent(BaseModel):
+    key: str  # idempotency key: reference:kind:target:date
+    kind: str
+    audience: str  # "unit:<id>", "unit_manager:<id>", "foi_officer", "manager"
+    on: date
+    text: str
+
+
+class ResponseDraft(BaseModel):
+    text: str
+    outcome: Outcome
+    composed_at: datetime
+    edited: bool = False
+    approved_by: str | None = None
+    approved_at: datetime | None = None
+
+
+class CaseView(BaseModel):
+    """Everything a manager may see of a case: the workflow's query result and the projection."""
+
+    reference: str
+    version: int  # bumped on every state change; the projection applies only newer versions
+    regime: str
+    status: CaseStatus
+    received_at: datetime
+    channel: str
+    requester: Requester | None  # None in unit-facing views
+    request_text: str
+    questions: list[Question]
+    tasks: list[Task]
+    sign_offs: list[SignOff]
+    clock: ClockView
+    cost_hours_total: float
+    reminders: list[ReminderSent]
+    timeline: list[TimelineEntry]
+    response: ResponseDraft | None
+    issued_at: datetime | None
+    on_time: bool | None
+    on_time_with_extensions: bool | None
+    outcome: Outcome | None
+    owning_units: list[str]
+
+    def for_unit(self) -> CaseView:
+        """The same case with the requester removed: units never see who asked."""
+        return self.model_copy(update={"requester": None})
