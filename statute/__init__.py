@@ -3,6 +3,8 @@
 Pure: no I/O beyond reading its own packaged data, no wall clock. Safe to import from workflow code.
 """
 
+from functools import lru_cache
+
 from statute.calendar import (
     DIVISION_NAMES,
     DIVISIONS,
@@ -26,8 +28,19 @@ from statute.regimes import REGIMES, ExtensionKind, Regime, UnknownRegimeError, 
 
 
 def calendar_for(regime: Regime, data: CalendarData) -> WorkingDayCalendar:
-    """The working-day calendar a regime counts on, built from one calendar version."""
-    return WorkingDayCalendar(data, divisions=regime.divisions, fixed_days=regime.fixed_days)
+    """The working-day calendar a regime counts on, built from one calendar version.
+
+    Cached: building indexes every day of the coverage, and bulk computations (dashboards, the
+    CLI with many dates) ask for the same few calendars over and over.
+    """
+    return _calendar(regime.divisions, regime.fixed_days, data)
+
+
+@lru_cache(maxsize=32)
+def _calendar(
+    divisions: frozenset[str], fixed_days: frozenset[str], data: CalendarData
+) -> WorkingDayCalendar:
+    return WorkingDayCalendar(data, divisions=divisions, fixed_days=fixed_days)
 
 
 __all__ = [

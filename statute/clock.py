@@ -3,8 +3,8 @@
 FOIA s10(1): comply not later than the twentieth working day following the date of receipt. The day
 of receipt is day 0 and day 1 is the first working day after it, also when the request arrives on a
 non-working day (ICO guidance). Clarification (s1(3)) restarts the count from its receipt; a fees
-notice (s9, s10(2)) disregards the working days from the notice to the payment; extensions follow the
-regime's rules (s10(3) public interest, EIR reg 7, UK GDPR Art 12(3)).
+notice (s9, s10(2)) disregards the working days from the notice to the payment; extensions follow
+the regime's rules (s10(3) public interest, EIR reg 7, UK GDPR Art 12(3)).
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
 
-import pendulum
-
-from statute.calendar import WorkingDayCalendar
+from statute.calendar import WorkingDayCalendar, long_date
 from statute.regimes import ExtensionKind, Regime
 
 LONDON = "Europe/London"
@@ -74,6 +75,15 @@ class Movement:
     due_after: date | None
 
 
+def _day(day: date) -> str:
+    """'Mon 3 Mar 2025'."""
+    return f"{day.strftime('%a')} {long_date(day)}"
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
 @dataclass(frozen=True)
 class ClockState:
     regime: str
@@ -89,40 +99,102 @@ class ClockState:
     pause_reason: str | None
     overdue: bool
     lapsed: bool
-    lapse_date: date | None
+    lapse_date: date | None  # the last day the awaited fee or clarification can arrive
     calendar_version: int
     calendar_fingerprint: str
     skipped_days: tuple[SkippedDay, ...] = ()
     movements: tuple[Movement, ...] = ()
     extended: bool = False
+    citation: str = ""
+    rolled_receipt: bool = False  # the local roll-forward policy moved day 0
+    month_based: bool = False  # the limit is in calendar months (UK GDPR), not working days
 
     def explain(self) -> list[str]:
+        """The computation in words, one sentence a line: limit, day 0, events, skipped days."""
         lines = [
-            f"{self.regime.upper()}: {self.limit_words} following day 0 ({self.start_date})",
-            f"received on {self.received_on}"
-            + (f"; count restarted from {self.start_date}" if self.start_date != self.received_on
-               else ""),
+            f"{self.regime.upper()}: {self.limit_words} following the date of receipt"
+            + (f" ({self.citation})" if self.citation else "")
+            + "."
         ]
+        received = f"Received {_day(self.received_on)}"
+        if self.rolled_receipt:
+            lines.append(
+                f"{received}, not a working day; by local policy the count runs from the next "
+                f"working day, {_day(self.start_date)} (day 0)."
+            )
+        elif self.month_based:
+            lines.append(
+                f"{received}; the limit runs to the corresponding date (the last day of a "
+                f"shorter month), moved to the next working day if it is not one."
+            )
+        else:
+            lines.append(f"{received} (day 0); day 1 is the first working day after it.")
         for m in self.movements:
-            lines.append(f"{m.on}: {m.description}")
+            lines.append(f"{_day(m.on)}: {m.description}.")
         for s in self.skipped_days:
-            lines.append(f"{s.date} ({s.date.strftime('%a')}) skipped: {s.reason}")
+            lines.append(f"{_day(s.date)} skipped: {s.reason}.")
         if self.paused:
-            lines.append(f"clock paused: {self.pause_reason}")
+            lines.append(f"The clock is paused: {self.pause_reason}.")
+            if self.lapse_date:
+                lines.append(f"Lapses if nothing arrives by {_day(self.lapse_date)}.")
         if self.due_date:
             lines.append(
-                f"due {self.due_date} ({self.due_date.strftime('%a')}) by calendar "
-                f"v{self.calendar_version} ({self.calendar_fingerprint})"
+                f"Due {_day(self.due_date)}, by calendar v{self.calendar_version} "
+                f"({self.calendar_fingerprint})."
             )
         return lines
+
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON types: what the CLI prints and dashboards read."""
+        return {
+            "regime": self.regime,
+            "citation": self.citation,
+            "limit": self.limit_words,
+            "received_on": self.received_on.isoformat(),
+            "start_date": self.start_date.isoformat(),
+            "due_date": _iso(self.due_date),
+            "statutory_due_date": _iso(self.statutory_due_date),
+            "extended": self.extended,
+            "as_of": self.as_of.isoformat(),
+            "working_days_elapsed": self.working_days_elapsed,
+            "working_days_remaining": self.working_days_remaining,
+            "paused": self.paused,
+            "pause_reason": self.pause_reason,
+            "overdue": self.overdue,
+            "lapsed": self.lapsed,
+            "lapse_date": _iso(self.lapse_date),
+            "calendar": {
+                "version": self.calendar_version,
+                "fingerprint": self.calendar_fingerprint,
+            },
+            "skipped_days": [
+                {"date": s.date.isoformat(), "reason": s.reason} for s in self.skipped_days
+            ],
+            "movements": [
+                {
+                    "on": m.on.isoformat(),
+                    "event": m.event,
+                    "description": m.description,
+                    "due_before": _iso(m.due_before),
+                    "due_after": _iso(m.due_after),
+                }
+                for m in self.movements
+            ],
+            "explanation": self.explain(),
+        }
 
 
 def local_date(at: datetime, time_zone: str = LONDON) -> date:
     """The local calendar date of an instant: what the statute counts from."""
     if at.tzinfo is None or at.utcoffset() is None:
         raise ClockError(f"timestamp {at.isoformat()} has no time zone")
-    local = pendulum.instance(at).in_timezone(time_zone)
-    return date(local.year, local.month, local.day)
+    return at.astimezone(_zone(time_zone)).date()
+
+
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    # Loaded once per process: reading the zone file on every clock evaluation dominated bulk runs.
+    return ZoneInfo(name)
 
 
 def add_months(day: date, months: int) -> date:
@@ -131,6 +203,18 @@ def add_months(day: date, months: int) -> date:
     year, month = day.year + month_index // 12, month_index % 12 + 1
     last = _stdlib_calendar.monthrange(year, month)[1]
     return date(year, month, min(day.day, last))
+
+
+def last_day_of_months_beginning(day: date, months: int) -> date:
+    """The last day of a period of ``months`` months *beginning with* ``day`` (s9(2)).
+
+    The corresponding-date rule: the period ends the day before the corresponding date, or on the
+    last day of the final month when it has no corresponding date (30 Nov + 3 months: 28/29 Feb).
+    """
+    corresponding = add_months(day, months)
+    if corresponding.day != day.day:  # clamped: the final month is too short
+        return corresponding
+    return corresponding - timedelta(days=1)
 
 
 @dataclass
@@ -146,6 +230,11 @@ class _Run:
     further_months: int = 0
 
 
+def _event_order(event: ClockEvent) -> tuple[datetime, bool]:
+    # At equal instants the receipt comes first: nothing can happen to a request before it exists.
+    return (event.at, event.kind != ClockEventKind.RECEIVED)
+
+
 def compute_clock(
     regime: Regime,
     events: Sequence[ClockEvent],
@@ -153,10 +242,13 @@ def compute_clock(
     as_of: datetime,
     options: ClockOptions = ClockOptions(),
 ) -> ClockState:
-    """Evaluate the clock as of ``as_of``. Raises ``ClockError`` naming the first bad event."""
-    if set(calendar.divisions) != set(regime.divisions):
-        raise ClockError(f"calendar divisions do not match regime {regime.code}")
-    ordered = sorted(events, key=lambda e: e.at)
+    """Evaluate the clock as of ``as_of``. Raises ``ClockError`` naming the first bad event.
+
+    A date outside the calendar's coverage raises ``CalendarRangeError`` naming the range.
+    """
+    if calendar.divisions != regime.divisions or calendar.fixed_days != regime.fixed_days:
+        raise ClockError(f"calendar: built for other divisions than regime {regime.code}")
+    ordered = sorted(events, key=_event_order)
     receipts = [e for e in ordered if e.kind == ClockEventKind.RECEIVED]
     if len(receipts) != 1:
         raise ClockError(f"events: exactly one receipt is needed, got {len(receipts)}")
@@ -179,6 +271,7 @@ def compute_clock(
         return day
 
     run = _Run(start=day_zero(received_on))
+    rolled = run.start != received_on
     movements: list[Movement] = []
 
     def due_now() -> date | None:
@@ -194,6 +287,7 @@ def compute_clock(
         description = _apply(regime, calendar, run, event, on, before)
         if event.kind == ClockEventKind.CLARIFICATION_RECEIVED:
             run.start = day_zero(on)
+            rolled = run.start != on
         movements.append(Movement(on, str(event.kind), description, before, due_now()))
 
     statutory = None
@@ -202,10 +296,10 @@ def compute_clock(
     lapse_date: date | None = None
     if run.clarification_since is not None:
         pause_reason = f"awaiting clarification requested on {run.clarification_since} (s1(3))"
-        lapse_date = add_months(run.clarification_since, LAPSE_MONTHS)
+        lapse_date = last_day_of_months_beginning(run.clarification_since, LAPSE_MONTHS)
     elif run.fees_since is not None:
         pause_reason = f"awaiting the fee; fees notice given on {run.fees_since} (s9, s10(2))"
-        lapse_date = add_months(run.fees_since, LAPSE_MONTHS)
+        lapse_date = last_day_of_months_beginning(run.fees_since, LAPSE_MONTHS)
     if due is not None:
         plain = _Run(start=run.start, disregarded=run.disregarded)
         statutory = _due(regime, calendar, plain)
@@ -225,13 +319,21 @@ def compute_clock(
 
     skipped: list[SkippedDay] = []
     if due is not None:
-        skipped = [SkippedDay(d, r) for d, r in calendar.non_working_days(run.start, due)]
-        skipped += [
-            SkippedDay(d, "disregarded while the fee was outstanding (s10(2))")
-            for d in sorted(run.disregarded)
-            if run.start < d <= due and calendar.is_working_day(d)
-        ]
-        skipped.sort(key=lambda s: s.date)
+        if regime.calendar_months is not None:
+            # A month runs over every day; only the days the due date was moved past count as
+            # skipped (ICO: a corresponding date on a non-working day moves to the next one).
+            target = add_months(run.start, regime.calendar_months + run.further_months)
+            skipped = [
+                SkippedDay(d, r) for d, r in calendar.non_working_days(target - timedelta(1), due)
+            ]
+        else:
+            skipped = [SkippedDay(d, r) for d, r in calendar.non_working_days(run.start, due)]
+            skipped += [
+                SkippedDay(d, "disregarded while the fee was outstanding (s10(2))")
+                for d in sorted(run.disregarded)
+                if run.start < d <= due and calendar.is_working_day(d)
+            ]
+            skipped.sort(key=lambda s: s.date)
 
     return ClockState(
         regime=regime.code,
@@ -253,11 +355,16 @@ def compute_clock(
         skipped_days=tuple(skipped),
         movements=tuple(movements),
         extended=bool(run.further_wd or run.total_wd or run.further_months),
+        citation=regime.citation,
+        rolled_receipt=rolled,
+        month_based=regime.calendar_months is not None,
     )
 
 
 def _due(regime: Regime, calendar: WorkingDayCalendar, run: _Run) -> date:
     if regime.calendar_months is not None:
+        # UK GDPR Art 12(3), ICO: the corresponding date (or the last day of a shorter month);
+        # when that is not a working day, the next working day.
         target = add_months(run.start, regime.calendar_months + run.further_months)
         return calendar.next_working_day(target)
     assert regime.working_days is not None
@@ -311,13 +418,17 @@ def _apply(
     if kind == ClockEventKind.FEE_RECEIVED:
         if run.fees_since is None:
             raise ClockError("fee_received: no fees notice was given before the fee arrived")
-        if on > add_months(run.fees_since, LAPSE_MONTHS):
+        last_day = last_day_of_months_beginning(run.fees_since, LAPSE_MONTHS)
+        if on > last_day:
             raise ClockError(
-                f"fee_received: more than {LAPSE_MONTHS} months after the fees notice of "
-                f"{run.fees_since}; the duty to comply has lapsed (s9(2))"
+                f"fee_received: {on} is after {last_day}, the end of the {LAPSE_MONTHS} months "
+                f"beginning with the fees notice of {run.fees_since}; the duty to comply has "
+                f"lapsed (s9(2))"
             )
-        span = {run.fees_since + timedelta(days=i) for i in range((on - run.fees_since).days + 1)}
-        counted = {d for d in span if d > run.start and calendar.is_working_day(d)}
+        # s10(2): the working days from the day the notice is given to the day the fee is
+        # received, both included, are disregarded (day 0 is never counted anyway).
+        first = max(run.fees_since, run.start + timedelta(days=1))
+        counted = set(calendar.working_days_between(first, on))
         run.disregarded |= counted
         since = run.fees_since
         run.fees_since = None

@@ -1,9 +1,9 @@
 """The FOIA Part II exemption catalogue, sign-off policy and the outcome categories.
 
-What a claim must carry follows the exemption's nature: qualified exemptions need the public interest
-test (s2(2)(b), reasons in the refusal notice per s17(3)); prejudice-based ones need the prejudice
-and its likelihood ("would" or "would be likely to"); s36 needs the reasonable opinion of the
-statutory qualified person, so only that role can sign it off.
+What a claim must carry follows the exemption's nature: qualified exemptions need the public
+interest test (s2(2)(b), reasons in the refusal notice per s17(3)); prejudice-based ones need the
+prejudice and its likelihood ("would" or "would be likely to"); s36 needs the reasonable opinion of
+the statutory qualified person, so only that role can sign it off.
 """
 
 from __future__ import annotations
@@ -44,30 +44,49 @@ CATALOGUE: Mapping[str, Exemption] = {
         _e("21", "Information accessible by other means", False),
         _e("22", "Information intended for future publication", True, ncnd="22(2)"),
         _e("22A", "Research", True, prejudice_based=True, ncnd="22A(2)"),
-        _e("23", "Information supplied by, or relating to, bodies dealing with security matters",
-           False, ncnd="23(5)"),
+        _e(
+            "23",
+            "Information supplied by, or relating to, bodies dealing with security matters",
+            False,
+            ncnd="23(5)",
+        ),
         _e("24", "National security", True, ncnd="24(2)"),
         _e("26", "Defence", True, prejudice_based=True, ncnd="26(3)"),
         _e("27", "International relations", True, prejudice_based=True, ncnd="27(4)"),
         _e("28", "Relations within the United Kingdom", True, prejudice_based=True, ncnd="28(3)"),
         _e("29", "The economy", True, prejudice_based=True, ncnd="29(2)"),
-        _e("30", "Investigations and proceedings conducted by public authorities", True,
-           ncnd="30(3)"),
+        _e(
+            "30",
+            "Investigations and proceedings conducted by public authorities",
+            True,
+            ncnd="30(3)",
+        ),
         _e("31", "Law enforcement", True, prejudice_based=True, ncnd="31(3)"),
         _e("32", "Court records", False, ncnd="32(3)"),
         _e("33", "Audit functions", True, prejudice_based=True, ncnd="33(3)"),
         _e("34", "Parliamentary privilege", False, ncnd="34(2)"),
         _e("35", "Formulation of government policy", True, ncnd="35(3)"),
-        _e("36", "Prejudice to effective conduct of public affairs", True, prejudice_based=True,
-           ncnd="36(3)"),
+        _e(
+            "36",
+            "Prejudice to effective conduct of public affairs",
+            True,
+            prejudice_based=True,
+            ncnd="36(3)",
+        ),
         _e("37", "Communications with His Majesty and honours", True, ncnd="37(2)"),
         _e("38", "Health and safety", True, prejudice_based=True, ncnd="38(2)"),
         _e("39", "Environmental information", True, ncnd="39(2)"),
         _e("40", "Personal information", False, ncnd="40(5)"),
         _e("41", "Information provided in confidence", False, ncnd="41(2)"),
         _e("42", "Legal professional privilege", True, ncnd="42(2)"),
-        _e("43", "Commercial interests", True, prejudice_based=True,
-           prejudice_subsections=("(2)",), ncnd="43(3)"),
+        _e(
+            "43",
+            "Commercial interests",
+            True,
+            prejudice_based=True,
+            prejudice_subsections=("(2)",),
+            ncnd="43(3)",
+        ),
         _e("44", "Prohibitions on disclosure", False, ncnd="44(2)"),
     )
 }

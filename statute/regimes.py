@@ -50,7 +50,9 @@ class Regime:
 
     def __post_init__(self) -> None:
         if (self.working_days is None) == (self.calendar_months is None):
-            raise ValueError(f"regime {self.code}: set exactly one of working_days, calendar_months")
+            raise ValueError(
+                f"regime {self.code}: set exactly one of working_days, calendar_months"
+            )
 
     @property
     def limit_words(self) -> str:
@@ -97,6 +99,7 @@ FOISA = Regime(
     title="Freedom of Information (Scotland) Act 2002",
     citation="FOISA 2002 s10(1); working day per s73 (Scottish bank holidays)",
     divisions=frozenset({SCOTLAND}),
+    # s73 names Christmas Day but not Good Friday; Good Friday is a Scottish bank holiday anyway.
     fixed_days=frozenset({CHRISTMAS_DAY}),
     working_days=20,
 )

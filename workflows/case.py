@@ -64,6 +64,7 @@ class ReminderSchedule(BaseModel):
 class CasePolicy(BaseModel):
     """Authority settings a case keeps from its start: later policy changes apply to new cases."""
 
+    authority_name: str = "the authority"
     task_working_days: int = 10
     cost_limit_hours: float = 18.0
     sign_off_default_role: Role = _DEFAULT_SIGN_OFF.default_role
@@ -148,6 +149,7 @@ class SignOff(BaseModel):
     required_role: Role
     questions: list[int]
     recommended_by: list[str]
+    basis: list[str] = Field(default_factory=list)  # "Q4 s31(1)(a)": what was approved
     status: SignOffStatus = SignOffStatus.PENDING
     decided_by: str | None = None
     decided_at: datetime | None = None

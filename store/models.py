@@ -1,0 +1,326 @@
+"""The store's tables: reference data, the read model projected from workflows, the audit log,
+the notification outbox and the reference counters.
+
+Never import this module from workflow code: a ``table=True`` class in a module the Temporal
+sandbox re-imports is defined twice on the same MetaData and breaks the worker.
+
+Portable by construction: plain strings instead of database enums (adding a status must not need
+an ``ALTER TYPE``), JSON for short lists, and :class:`UtcDateTime` so SQLite and PostgreSQL return
+the same aware datetimes. No column holds the requester's personal data.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+# Named constraints: Alembic can only drop or alter (and SQLite batch mode only copy) a constraint
+# it can name, and the names must agree on both engines.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+REF_DATA_KEY = "ref-data"  # audit-chain key for reference-data edits (units, users, rules, …)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every engine.
+
+    SQLite has no time zones, so values are stored as naive UTC there; PostgreSQL keeps
+    ``timestamptz``. Without this, the same row reads back naive on one engine and aware on the
+    other, and the audit hashes (which cover timestamps) would not verify across a migration.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: the store needs aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _ts(*, nullable: bool = False, index: bool = False) -> Any:
+    column: Column[datetime] = Column(UtcDateTime(), nullable=nullable, index=index)
+    if nullable:
+        return Field(default=None, sa_column=column)
+    return Field(default_factory=utcnow, sa_column=column)
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+# --- Reference data ---------------------------------------------------------------------------
+
+
+class UnitRow(SQLModel, table=True):
+    __tablename__ = "units"
+
+    id: str = Field(primary_key=True, max_length=64)  # slug: "hate-crime"
+    name: str = Field(max_length=200)
+    manager_user_id: str | None = Field(default=None, max_length=64)
+    email: str | None = Field(default=None, max_length=254)  # team mailbox, if any
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=254)
+    roles: list[str] = _json_list()  # statute.exemptions.Role values
+    units: list[str] = _json_list()  # unit ids
+    active: bool = True
+
+
+class RoutingRuleRow(SQLModel, table=True):
+    __tablename__ = "routing_rules"
+
+    id: int | None = Field(default=None, primary_key=True)
+    phrase: str = Field(max_length=200, unique=True)  # matched case-insensitively
+    unit_id: str = Field(foreign_key="units.id", max_length=64)
+    priority: int = 100  # lower wins when phrases for different units match
+
+
+class SignOffPolicyRow(SQLModel, table=True):
+    """Which role signs off each exemption; the default role lives in ``authority_settings``."""
+
+    __tablename__ = "sign_off_policy"
+
+    section: str = Field(primary_key=True, max_length=8)
+    required_role: str = Field(max_length=40)
+
+
+class AuthoritySettingRow(SQLModel, table=True):
+    """One authority setting per row (``store.schema.AuthoritySettings`` types and validates them).
+
+    Key/value rather than one wide row: adding a setting needs no migration.
+    """
+
+    __tablename__ = "authority_settings"
+
+    key: str = Field(primary_key=True, max_length=80)
+    value: Any = Field(sa_column=Column(JSON, nullable=True))
+
+
+class CalendarVersionRow(SQLModel, table=True):
+    __tablename__ = "calendar_versions"
+
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    fingerprint: str = Field(max_length=64)
+    source: str = Field(default="", max_length=200)
+    coverage_start: date
+    coverage_end: date
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))  # CalendarData.to_json()
+    created_at: datetime = _ts()
+
+
+# --- Read model ------------------------------------------------------------------------------
+
+
+class CaseRow(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (
+        # The dashboard: counts by status, and "open and due before today" (overdue list).
+        Index("ix_cases_status_due_date", "status", "due_date"),
+    )
+
+    reference: str = Field(primary_key=True, max_length=64)
+    version: int
+    regime: str = Field(max_length=16)
+    status: str = Field(max_length=32)
+    channel: str = Field(default="", max_length=32)
+    received_at: datetime = _ts(index=True)
+    due_date: date | None = None
+    statutory_due_date: date | None = None
+    paused: bool = False
+    extended: bool = False
+    # As of the last projection; a dashboard asks due_date < today for a live answer.
+    overdue: bool = False
+    calendar_version: int | None = None
+    cost_hours_total: float = 0.0
+    outcome: str | None = Field(default=None, max_length=32)
+    on_time: bool | None = None
+    on_time_with_extensions: bool | None = None
+    issued_at: datetime | None = _ts(nullable=True)
+    owning_units: list[str] = _json_list()
+    updated_at: datetime = _ts()
+
+
+class TaskRow(SQLModel, table=True):
+    __tablename__ = "case_tasks"
+    __table_args__ = (Index("ix_case_tasks_unit_status", "unit", "status"),)
+
+    reference: str = Field(
+        sa_column=Column(
+            String(64), ForeignKey("cases.reference", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    question: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    unit: str = Field(max_length=64)
+    status: str = Field(max_length=32)
+    routed_on: date
+    internal_due: date
+    answer_kind: str | None = Field(default=None, max_length=32)
+    answered_by: str | None = Field(default=None, max_length=64)
+    returned_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class ExemptionClaimRow(SQLModel, table=True):
+    __tablename__ = "exemption_claims"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(
+        sa_column=Column(
+            String(64),
+            ForeignKey("cases.reference", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    question: int
+    section: str = Field(max_length=8, index=True)  # statistics by exemption
+    subsections: str = Field(default="", max_length=64)
+    ncnd: bool = False
+
+
+class SignOffRow(SQLModel, table=True):
+    __tablename__ = "sign_offs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(
+        sa_column=Column(
+            String(64),
+            ForeignKey("cases.reference", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    section: str = Field(max_length=8)
+    required_role: str = Field(max_length=40, index=True)  # "what awaits my sign-off"
+    questions: list[int] = _json_list()
+    status: str = Field(max_length=16)
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = _ts(nullable=True)
+
+
+class ReminderSentRow(SQLModel, table=True):
+    __tablename__ = "reminders_sent"
+
+    key: str = Field(primary_key=True, max_length=200)  # the workflow's idempotency key
+    reference: str = Field(
+        sa_column=Column(
+            String(64),
+            ForeignKey("cases.reference", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    kind: str = Field(max_length=40)
+    audience: str = Field(max_length=100)
+    sent_on: date
+    text: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class DocumentRow(SQLModel, table=True):
+    """Documents of a case, versioned per kind: a new row for every changed draft, none deleted."""
+
+    __tablename__ = "case_documents"
+    __table_args__ = (UniqueConstraint("reference", "kind", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(
+        sa_column=Column(
+            String(64), ForeignKey("cases.reference", ondelete="CASCADE"), nullable=False
+        )
+    )
+    kind: str = Field(max_length=40)  # "response"
+    version: int
+    text: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    path: str | None = Field(default=None, max_length=500)  # for files kept outside the database
+    created_at: datetime = _ts()
+
+
+# --- Audit, outbox, counters -----------------------------------------------------------------
+
+
+class AuditRow(SQLModel, table=True):
+    """Append-only, hash-chained per ``chain`` (a case reference, or ``ref-data``)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chain: str = Field(max_length=64)
+    seq: int
+    at: datetime = _ts()
+    actor: str = Field(max_length=64)  # a user id or "system"; never the requester
+    kind: str = Field(max_length=64)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHeadRow(SQLModel, table=True):
+    """The last link of each chain: what appends lock, and what catches a deleted tail."""
+
+    __tablename__ = "audit_heads"
+
+    chain: str = Field(primary_key=True, max_length=64)
+    last_seq: int = 0
+    last_hash: str = Field(default="", max_length=64)
+
+
+class OutboxRow(SQLModel, table=True):
+    __tablename__ = "notification_outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200, unique=True)  # idempotency key: a retry adds nothing
+    audience: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True, index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class ReferenceCounterRow(SQLModel, table=True):
+    __tablename__ = "reference_counters"
+
+    force: str = Field(primary_key=True, max_length=16)
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    last: int = 0
+
+
+READ_MODEL_CHILDREN: tuple[type[SQLModel], ...] = (
+    TaskRow,
+    ExemptionClaimRow,
+    SignOffRow,
+    ReminderSentRow,
+)

@@ -1,0 +1,178 @@
+"""Reference data as pydantic models: what the seed file holds and what the tables are edited with.
+
+No database here, so the CLI can read a seed file as a directory before any database exists.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from statute.exemptions import COST_LIMIT_HOURS, Role, SignOffPolicy, get_exemption
+from workflows.case import CasePolicy, ReminderSchedule
+
+SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+DEFAULT_REFERENCE_PATTERN = "{force}.FOI.{yy}.{seq:06d}"
+AuthorityKind = Literal["central_government", "other"]
+
+_DEFAULT_SIGN_OFF = SignOffPolicy()
+
+
+def format_reference(pattern: str, *, force: str, year: int, seq: int) -> str:
+    """``{force}.FOI.{yy}.{seq:06d}`` with force "01", 2023, 31576 → ``01.FOI.23.031576``."""
+    return pattern.format(force=force, yy=f"{year % 100:02d}", yyyy=f"{year:04d}", seq=seq)
+
+
+def validation_problems(exc: ValidationError) -> list[str]:
+    """Pydantic's errors as ``where: what`` lines a person can act on."""
+    return [f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}" for e in exc.errors()]
+
+
+class StrictModel(BaseModel):
+    # A typo in a seed file ("manger:") must fail loudly, not be dropped.
+    model_config = ConfigDict(extra="forbid")
+
+
+class AuthoritySettings(StrictModel):
+    name: str = ""
+    kind: AuthorityKind = "other"
+    force_code: str = Field(default="01", pattern=r"^[A-Za-z0-9]{1,16}$")
+    reference_pattern: str = DEFAULT_REFERENCE_PATTERN
+    # None: the s12 appropriate limit for the kind (Fees Regulations 2004: 24 h or 18 h).
+    cost_limit_hours: float | None = Field(default=None, gt=0)
+    time_zone: str = "Europe/London"
+    task_working_days: int = Field(default=10, ge=1, le=20)
+    roll_non_working_receipt: bool = False
+    sign_off_default_role: Role = _DEFAULT_SIGN_OFF.default_role
+    reminders: ReminderSchedule = Field(default_factory=ReminderSchedule)
+
+    @field_validator("reference_pattern")
+    @classmethod
+    def _pattern_formats(cls, value: str) -> str:
+        try:
+            sample = format_reference(value, force="01", year=2023, seq=1)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"{value!r} does not format; use {{force}}, {{yy}}, {{yyyy}} and {{seq}}, "
+                f"e.g. {DEFAULT_REFERENCE_PATTERN!r} ({exc})"
+            ) from None
+        if "{seq" not in value:
+            raise ValueError(f"{value!r} has no {{seq}}: every reference would be the same")
+        if len(sample) > 48:
+            raise ValueError(f"{value!r} makes references longer than 48 characters")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. 'Europe/London')") from None
+        return value
+
+    @property
+    def effective_cost_limit_hours(self) -> float:
+        if self.cost_limit_hours is not None:
+            return self.cost_limit_hours
+        return float(COST_LIMIT_HOURS[self.kind])
+
+
+class UnitSpec(StrictModel):
+    id: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1, max_length=200)
+    manager: str | None = None  # a user id
+    email: str | None = None  # a team mailbox
+
+
+class UserSpec(StrictModel):
+    id: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    roles: list[Role] = Field(default_factory=list)
+    units: list[str] = Field(default_factory=list)
+    active: bool = True
+
+
+class RoutingRuleSpec(StrictModel):
+    phrase: str = Field(min_length=2, max_length=200)
+    unit: str
+    priority: int = 100  # lower wins
+
+    @field_validator("phrase")
+    @classmethod
+    def _normalise(cls, value: str) -> str:
+        return " ".join(value.split())
+
+    def matches(self, text: str) -> bool:
+        """Whole words, any case, a plain plural allowed: "advisory group" matches "Independent
+        Advisory Groups", and "VAWG" does not match inside "VAWGPANEL"."""
+        words = r"\s+".join(re.escape(w) for w in self.phrase.split())
+        pattern = rf"(?<!\w){words}(?:e?s)?(?!\w)"
+        return re.search(pattern, text, flags=re.IGNORECASE) is not None
+
+
+def route_text(rules: Iterable[RoutingRuleSpec], text: str) -> list[str]:
+    """The units whose rules match ``text``, best (lowest priority number) first, no repeats."""
+    ranked = sorted((r for r in rules if r.matches(text)), key=lambda r: (r.priority, r.phrase))
+    return list(dict.fromkeys(r.unit for r in ranked))
+
+
+def check_sign_off_role(section: str, role: Role) -> str:
+    """The catalogue's section key for ``section``; s36 can only be the qualified person's."""
+    key = get_exemption(section).section
+    if key == "36" and role is not Role.QUALIFIED_PERSON:
+        raise ValueError("section 36 needs the qualified person's reasonable opinion (s36(2))")
+    return key
+
+
+def check_directory(
+    units: Sequence[UnitSpec], users: Sequence[UserSpec], rules: Sequence[RoutingRuleSpec]
+) -> list[str]:
+    """Cross-references that do not resolve, as readable problems (empty when consistent)."""
+    problems: list[str] = []
+    unit_ids = [u.id for u in units]
+    user_ids = [u.id for u in users]
+    for kind, ids in (("unit", unit_ids), ("user", user_ids)):
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            problems.append(f"duplicate {kind} ids: {', '.join(dupes)}")
+    users_by_id = {u.id: u for u in users}
+    for unit in units:
+        if unit.manager is None:
+            continue
+        manager = users_by_id.get(unit.manager)
+        if manager is None:
+            problems.append(f"unit {unit.id}: manager {unit.manager!r} is not a user")
+        elif Role.UNIT_MANAGER not in manager.roles:
+            problems.append(f"unit {unit.id}: manager {unit.manager!r} lacks the unit_manager role")
+    for user in users:
+        for unit_id in user.units:
+            if unit_id not in unit_ids:
+                problems.append(f"user {user.id}: unit {unit_id!r} does not exist")
+    phrases = [r.phrase.lower() for r in rules]
+    for rule in rules:
+        if rule.unit not in unit_ids:
+            problems.append(f"routing rule {rule.phrase!r}: unit {rule.unit!r} does not exist")
+        if phrases.count(rule.phrase.lower()) > 1:
+            problems.append(f"routing rule {rule.phrase!r} appears more than once")
+    return list(dict.fromkeys(problems))
+
+
+def case_policy_from(
+    authority: AuthoritySettings, sign_off_roles: dict[str, Role] | None = None
+) -> CasePolicy:
+    """The policy a new case starts with (cases keep it; later edits apply to new cases)."""
+    return CasePolicy(
+        task_working_days=authority.task_working_days,
+        cost_limit_hours=authority.effective_cost_limit_hours,
+        sign_off_default_role=authority.sign_off_default_role,
+        sign_off_roles=dict(_DEFAULT_SIGN_OFF.roles if sign_off_roles is None else sign_off_roles),
+        reminders=authority.reminders,
+        roll_non_working_receipt=authority.roll_non_working_receipt,
+        time_zone=authority.time_zone,
+    )

@@ -1,0 +1,60 @@
+"""The foiflow worker: the request workflow and its activities on one task queue.
+
+Run it with ``python worker.py`` (``make run`` starts one for you).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities import ACTIVITIES
+from settings import Settings, get_settings
+from workflows.client import connect
+from workflows.request import FoiRequestWorkflow
+
+WORKFLOWS: list[type[Any]] = [FoiRequestWorkflow]
+
+# The statute core is pure and deterministic; passing it through loads the bank-holiday data once
+# per process instead of once per workflow run. pendulum fails to import inside the sandbox.
+SANDBOX = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("statute", "pendulum")
+)
+
+
+def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=ACTIVITIES,
+        activity_executor=executor,
+        workflow_runner=SANDBOX,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    from store.db import migrate
+
+    settings.ensure_data_dir()
+    migrate(settings.database_url)
+    client = await connect(settings)
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        worker = build_worker(client, settings.task_queue, executor)
+        logging.getLogger("foiflow").info("worker polling %s", settings.task_queue)
+        await worker.run()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(run_worker(get_settings()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Talking to Temporal from outside workflows: one data converter everywhere, case start/lookup.
+
+Never imported by workflow code.
+"""
+
+from __future__ import annotations
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import (
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from settings import Settings
+from workflows.case import CaseView
+from workflows.intake import intake_key
+from workflows.messages import RequestInput
+from workflows.request import FoiRequestWorkflow
+from workflows.search_attributes import ALL_KEYS, FOI_INTAKE_KEY, FOI_REGIME, FOI_STATUS
+
+DATA_CONVERTER = pydantic_data_converter
+WORKFLOW_TYPE = "FoiRequestWorkflow"
+
+
+class CaseExistsError(RuntimeError):
+    """The same request (or reference) already has a case."""
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=DATA_CONVERTER,
+    )
+
+
+async def register_search_attributes(client: Client, namespace: str = "default") -> None:
+    """Define foiflow's search attributes where the server does not know them yet."""
+    try:
+        existing = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+        known: set[str] = set(existing.custom_attributes)
+    except RPCError as exc:
+        # The time-skipping test server cannot list them, but accepts adding them.
+        if exc.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        known = set()
+    missing = {
+        key.name: IndexedValueType.ValueType(key.indexed_value_type)
+        for key in ALL_KEYS
+        if key.name not in known
+    }
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(search_attributes=missing, namespace=namespace)
+        )
+
+
+async def find_case_by_intake(client: Client, inp: RequestInput) -> str | None:
+    key = intake_key(inp.intake.received_at, inp.intake.request_text)
+    async for wf in client.list_workflows(
+        f"WorkflowType='{WORKFLOW_TYPE}' AND {FOI_INTAKE_KEY.name}='{key}'"
+    ):
+        return wf.id
+    return None
+
+
+async def start_case(
+    client: Client, inp: RequestInput, task_queue: str
+) -> WorkflowHandle[FoiRequestWorkflow, object]:
+    """Start a case with its reference as workflow id.
+
+    The same reference while the case runs returns the running case (USE_EXISTING); a reference
+    whose case has closed is never reused (REJECT_DUPLICATE) and raises ``CaseExistsError``.
+    """
+    key = intake_key(inp.intake.received_at, inp.intake.request_text)
+    try:
+        return await client.start_workflow(
+            FoiRequestWorkflow.run,
+            inp,
+            id=inp.intake.reference,
+            task_queue=task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(FOI_INTAKE_KEY, key),
+                    SearchAttributePair(FOI_STATUS, "triage"),
+                    SearchAttributePair(FOI_REGIME, inp.intake.regime),
+                ]
+            ),
+        )
+    except WorkflowAlreadyStartedError:
+        raise CaseExistsError(
+            f"reference: case {inp.intake.reference} already exists and is closed"
+        ) from None
+
+
+async def case_state(client: Client, reference: str) -> CaseView:
+    handle = client.get_workflow_handle(reference)
+    return await handle.query(FoiRequestWorkflow.state)

@@ -1,0 +1,146 @@
+"""Inputs of the request workflow's run, updates and signals: one typed model per handler."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from statute.clock import ClockEventKind
+from statute.exemptions import Outcome
+from statute.regimes import ExtensionKind
+from workflows.case import (
+    Actor,
+    Answer,
+    CasePolicy,
+    CaseStatus,
+    ReminderSent,
+    RequestIntake,
+    ResponseDraft,
+    SignOff,
+    Task,
+    TimelineEntry,
+)
+
+
+class ClockEventRecord(BaseModel):
+    """A clock event as the case records it (the statute core's ClockEvent plus who did it)."""
+
+    kind: ClockEventKind
+    at: datetime
+    actor: str = "system"
+    extension: ExtensionKind | None = None
+    working_days: int | None = None
+    until: date | None = None
+    note: str = ""
+
+
+class CaseState(BaseModel):
+    """Everything the workflow holds; carried across continue-as-new."""
+
+    status: CaseStatus
+    version: int = 0
+    tasks: list[Task] = Field(default_factory=list)
+    sign_offs: list[SignOff] = Field(default_factory=list)
+    clock_events: list[ClockEventRecord] = Field(default_factory=list)
+    calendar: dict[str, object] | None = None
+    reminders: list[ReminderSent] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    response: ResponseDraft | None = None
+    issued_at: datetime | None = None
+    outcome: Outcome | None = None
+    cost_route_cleared: bool = False  # the officer chose to continue past the s12 estimate
+    resume_status: CaseStatus | None = None
+    started_at: datetime | None = None  # when foiflow took the case on: no reminders before it
+
+
+class RequestInput(BaseModel):
+    intake: RequestIntake
+    policy: CasePolicy = Field(default_factory=CasePolicy)
+    state: CaseState | None = None  # set on continue-as-new
+
+
+class Route(BaseModel):
+    question: int
+    unit: str
+
+
+class RouteQuestions(BaseModel):
+    actor: Actor
+    routes: list[Route]
+
+
+class ReassignTask(BaseModel):
+    actor: Actor
+    question: int
+    unit: str
+    reason: str
+
+
+class AnswerTask(BaseModel):
+    actor: Actor
+    question: int
+    answer: Answer
+
+
+class SignOffDecision(BaseModel):
+    actor: Actor
+    section: str
+    approve: bool
+    reason: str = ""
+
+
+class RecordClockEvent(BaseModel):
+    actor: Actor
+    kind: ClockEventKind
+    at: datetime | None = None  # defaults to now; may be backdated, never in the future
+    extension: ExtensionKind | None = None
+    working_days: int | None = None
+    until: date | None = None  # estimated date given in a s17(2) holding notice
+    note: str = ""
+
+
+class CostDecision(BaseModel):
+    actor: Actor
+    refuse: bool
+    advice: str = ""  # s16: how the requester could narrow the request
+
+
+class ApproveResponse(BaseModel):
+    actor: Actor
+    text: str | None = None  # the officer's edited letter, when edited
+
+
+class IssueResponse(BaseModel):
+    actor: Actor
+
+
+class CloseCase(BaseModel):
+    actor: Actor
+    reason: str
+
+
+class CalendarChanged(BaseModel):
+    version: int
+
+
+class LoadCalendar(BaseModel):
+    version: int | None
+    start: date
+    end: date
+
+
+class Notification(BaseModel):
+    key: str  # idempotency key
+    reference: str
+    kind: str
+    audience: str
+    subject: str
+    body: str
+
+
+class CaseResult(BaseModel):
+    reference: str
+    status: CaseStatus
+    outcome: Outcome | None
+    on_time: bool | None
