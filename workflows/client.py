@@ -21,11 +21,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from settings import Settings
+from settings import Settings, get_settings
+from store.calendars import calendar_repository
 from workflows.case import CaseView
 from workflows.intake import intake_key
 from workflows.messages import RequestInput
-from workflows.request import FoiRequestWorkflow
+from workflows.request import CALENDAR_WINDOW, FoiRequestWorkflow
 from workflows.search_attributes import ALL_KEYS, FOI_INTAKE_KEY, FOI_REGIME, FOI_STATUS
 
 DATA_CONVERTER = pydantic_data_converter
@@ -76,6 +77,15 @@ async def find_case_by_intake(client: Client, inp: RequestInput) -> str | None:
     return None
 
 
+def case_calendar(inp: RequestInput, settings: Settings | None = None) -> dict[str, object]:
+    """The calendar window a new case counts on, from the calendar store."""
+    repository = calendar_repository(settings or get_settings())
+    version = inp.policy.calendar_version
+    data = repository.latest() if version is None else repository.get(version)
+    around = inp.intake.received_at.date()
+    return data.window(around - CALENDAR_WINDOW[0], around + CALENDAR_WINDOW[1]).to_json()
+
+
 async def start_case(
     client: Client, inp: RequestInput, task_queue: str
 ) -> WorkflowHandle[FoiRequestWorkflow, object]:
@@ -85,6 +95,8 @@ async def start_case(
     whose case has closed is never reused (REJECT_DUPLICATE) and raises ``CaseExistsError``.
     """
     key = intake_key(inp.intake.received_at, inp.intake.request_text)
+    if inp.calendar is None and inp.state is None:
+        inp = inp.model_copy(update={"calendar": case_calendar(inp)})
     try:
         return await client.start_workflow(
             FoiRequestWorkflow.run,

@@ -57,6 +57,9 @@ class CaseState(BaseModel):
 class RequestInput(BaseModel):
     intake: RequestIntake
     policy: CasePolicy = Field(default_factory=CasePolicy)
+    # The calendar window the case counts on, given at start so the first update never races
+    # a calendar activity; without it the case loads one itself.
+    calendar: dict[str, object] | None = None
     state: CaseState | None = None  # set on continue-as-new
 
 

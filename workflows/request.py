@@ -182,6 +182,9 @@ class FoiRequestWorkflow:
         self._policy = inp.policy
         self._regime = get_regime(inp.intake.regime)
         self._s = inp.state or CaseState(status=CaseStatus.TRIAGE)
+        if inp.state is None:
+            self._s.started_at = workflow.now()
+            self._s.calendar = inp.calendar
         self._calendar_cache: tuple[int, WorkingDayCalendar] | None = None
         self._pending_calendar: int | None = None
         self._projected_version = -1
@@ -192,9 +195,9 @@ class FoiRequestWorkflow:
     @workflow.run
     async def run(self, inp: RequestInput) -> CaseResult:
         if self._s.calendar is None:
-            self._s.started_at = workflow.now()
             received = self._intake.received_at.date()
             self._s.calendar = await self._load_calendar(self._policy.calendar_version, received)
+        if not self._s.timeline:
             self._note("system", "received", self._received_text())
         while True:
             if self._pending_calendar is not None:
@@ -230,6 +233,8 @@ class FoiRequestWorkflow:
 
     @workflow.query
     def state(self) -> CaseView:
+        if self._s.calendar is None:
+            raise Rejected("the case is still opening (loading its calendar)")
         return self._view()
 
     # ---- signals --------------------------------------------------------------------------
@@ -1014,6 +1019,10 @@ class FoiRequestWorkflow:
         return next((s for s in self._s.sign_offs if s.section == key), None)
 
     def _require_open(self) -> None:
+        _require(
+            self._s.calendar is not None,
+            "status: the case is still opening (loading its calendar); try again in a moment",
+        )
         _require(
             self._s.status not in CLOSED_STATUSES,
             f"status: the case is {self._s.status.value} and can no longer change",

@@ -13,6 +13,7 @@ from temporalio.client import Client, WorkflowHandle
 
 from statute.exemptions import Role
 from workflows.case import (
+    CLOSED_STATUSES,
     Actor,
     Answer,
     AnswerKind,
@@ -21,7 +22,7 @@ from workflows.case import (
 )
 from workflows.client import start_case
 from workflows.intake import split_questions
-from workflows.messages import AnswerTask, RequestInput, Route, RouteQuestions
+from workflows.messages import AnswerTask, CloseCase, RequestInput, Route, RouteQuestions
 from workflows.request import FoiRequestWorkflow
 
 SEED_FILE = Path(__file__).resolve().parents[2] / "cli" / "demo" / "seed_case.yaml"
@@ -48,6 +49,7 @@ SEED_ROUTES = {
 UNIT_ACTORS = {"vawg": VAWG, "hate-crime": HATE, "community-engagement": COMMUNITY}
 
 _counter = itertools.count(random.randrange(100_000))
+_started: list[WorkflowHandle[FoiRequestWorkflow, Any]] = []
 
 
 def new_reference() -> str:
@@ -103,7 +105,19 @@ async def start_seed(
     client: Client, task_queue: str, received_at: datetime, **changes: Any
 ) -> WorkflowHandle[FoiRequestWorkflow, Any]:
     intake = seed_intake(received_at, **changes)
-    return await start_case(client, RequestInput(intake=intake), task_queue)
+    handle = await start_case(client, RequestInput(intake=intake), task_queue)
+    _started.append(handle)
+    return handle
+
+
+async def close_started_cases() -> None:
+    while _started:
+        handle = _started.pop()
+        view = await handle.query(FoiRequestWorkflow.state)
+        if view.status not in CLOSED_STATUSES:
+            await handle.execute_update(
+                FoiRequestWorkflow.close_case, CloseCase(actor=OFFICER, reason="test finished")
+            )
 
 
 async def route_seed(handle: WorkflowHandle[FoiRequestWorkflow, Any]) -> None:

@@ -16,6 +16,7 @@ from temporalio.worker import Worker
 
 from settings import get_settings
 from store.db import migrate
+from case_driver import close_started_cases
 from worker import build_worker
 from workflows.client import DATA_CONVERTER, register_search_attributes
 
@@ -47,14 +48,23 @@ def executor() -> Iterator[ThreadPoolExecutor]:
         yield pool
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 async def worker(
     env: WorkflowEnvironment, executor: ThreadPoolExecutor
 ) -> AsyncIterator[Worker]:
+    # One worker for the session: cases left open by a test keep a poller, so later time skips
+    # never wait on workflow tasks nobody will run.
     task_queue = f"test-{uuid.uuid4()}"
     w = build_worker(env.client, task_queue, executor)
     async with w:
         yield w
+
+
+@pytest.fixture(autouse=True)
+async def withdraw_open_cases() -> AsyncIterator[None]:
+    """Close what a test left open, so later time skips don't drag its reminders along."""
+    yield
+    await close_started_cases()
 
 
 @pytest.fixture
