@@ -7,6 +7,7 @@ the workflows' business; these commands only record versions.)
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import date
 from typing import NoReturn
@@ -98,6 +99,7 @@ def refresh(
     typer.echo(f"calendar v{saved.version} ({saved.fingerprint}) saved from {feed_url}:")
     for line in changes:
         typer.echo(f"  {line}")
+    tell_running_cases(saved.version)
 
 
 @app.command("add")
@@ -141,6 +143,40 @@ def add(
         typer.echo(f"  {line}")
     if when.weekday() >= 5:
         typer.echo(f"note: {when} is a {when.strftime('%A')}, so no deadline moves")
+    tell_running_cases(saved.version)
+
+
+@app.command("notify")
+def notify(
+    version: int = typer.Option(0, "--version", help="The version to announce (default: latest)."),
+) -> None:
+    """Tell every running case about a calendar version (a Temporal batch signal)."""
+    if not tell_running_cases(version or calendar_repository().latest().version):
+        raise typer.Exit(code=1)
+
+
+def tell_running_cases(version: int) -> bool:
+    """Signal all running cases; a stopped Temporal is reported, and the version stays saved."""
+    from workflows.client import connect, signal_calendar_change
+
+    settings = get_settings()
+
+    async def _signal() -> str:
+        client = await connect(settings)
+        return await signal_calendar_change(client, version, settings.temporal_namespace)
+
+    try:
+        job = asyncio.run(_signal())
+    except Exception as exc:  # any failure to reach Temporal: say so, the save stands
+        reason = str(exc).splitlines()[0][:120]
+        typer.echo(
+            f"note: running cases were not told about v{version} (Temporal at "
+            f"{settings.temporal_address}: {reason}); run `foiflow calendar notify` when it is up",
+            err=True,
+        )
+        return False
+    typer.echo(f"running cases told about v{version} (batch job {job})")
+    return True
 
 
 def _fail(message: str) -> NoReturn:

@@ -142,7 +142,25 @@ class FileCalendarRepository:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+_migrated: set[str] = set()
+
+
 def calendar_repository(settings: Settings | None = None) -> CalendarRepository:
-    """The repository the CLI and the worker use: ``calendars.json`` under the data directory."""
+    """The repository the CLI and the worker use: calendar versions in the store's database.
+
+    A ``calendars.json`` left by an earlier foiflow under the data directory is imported once.
+    """
+    from store.calendar_versions import DbCalendarRepository
+    from store.db import get_engine, migrate
+
     settings = settings or get_settings()
-    return FileCalendarRepository(settings.data_dir / FILE_NAME)
+    url = settings.database_url
+    if url not in _migrated:
+        migrate(url)
+        _migrated.add(url)
+    repository = DbCalendarRepository(get_engine(url))
+    legacy = settings.data_dir / FILE_NAME
+    if legacy.exists():
+        repository.import_from(FileCalendarRepository(legacy))
+        legacy.rename(legacy.with_suffix(".json.imported"))
+    return repository

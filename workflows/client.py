@@ -5,11 +5,16 @@ Never imported by workflow code.
 
 from __future__ import annotations
 
+import uuid
+
+from temporalio.api.batch.v1 import BatchOperationSignal
+from temporalio.api.common.v1 import Payloads
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import (
     AddSearchAttributesRequest,
     ListSearchAttributesRequest,
 )
+from temporalio.api.workflowservice.v1 import StartBatchOperationRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
@@ -25,7 +30,7 @@ from settings import Settings, get_settings
 from store.calendars import calendar_repository
 from workflows.case import CaseView
 from workflows.intake import intake_key
-from workflows.messages import RequestInput
+from workflows.messages import CalendarChanged, RequestInput
 from workflows.request import CALENDAR_WINDOW, FoiRequestWorkflow
 from workflows.search_attributes import ALL_KEYS, FOI_INTAKE_KEY, FOI_REGIME, FOI_STATUS
 
@@ -117,6 +122,32 @@ async def start_case(
         raise CaseExistsError(
             f"reference: case {inp.intake.reference} already exists and is closed"
         ) from None
+
+
+RUNNING_CASES = f"WorkflowType='{WORKFLOW_TYPE}' AND ExecutionStatus='Running'"
+
+
+async def signal_calendar_change(client: Client, version: int, namespace: str = "default") -> str:
+    """Tell every running case that calendar ``version`` exists, in one batch operation.
+
+    Cases ignore versions they already have, so a repeated or late batch does no harm.
+    """
+    job_id = f"calendar-v{version}-{uuid.uuid4().hex[:8]}"
+    payloads = await client.data_converter.encode([CalendarChanged(version=version)])
+    await client.workflow_service.start_batch_operation(
+        StartBatchOperationRequest(
+            namespace=namespace,
+            job_id=job_id,
+            reason=f"calendar v{version}: deadlines recomputed",
+            visibility_query=RUNNING_CASES,
+            signal_operation=BatchOperationSignal(
+                signal="calendar_changed",
+                input=Payloads(payloads=payloads),
+                identity="foiflow-calendar",
+            ),
+        )
+    )
+    return job_id
 
 
 async def case_state(client: Client, reference: str) -> CaseView:

@@ -692,6 +692,9 @@ class FoiRequestWorkflow:
         self._s.calendar = await self._load_calendar(version, self._intake.received_at.date())
         after_cal = CalendarData.from_json(self._s.calendar)
         after_due = self._clock().due_date
+        for task in self._s.tasks:
+            if task.status in OPEN_TASK:
+                task.internal_due = self._task_due(task.routed_on)
         changes = "; ".join(after_cal.diff(before_cal)) or "no change in this case's window"
         moved = (
             f"due date moved from {before_due} to {after_due}"

@@ -87,13 +87,18 @@ def test_a_hand_edited_version_is_detected(repo: FileCalendarRepository) -> None
         repo.versions()
 
 
-def test_the_default_repository_lives_in_the_data_dir(
+def test_the_default_repository_is_the_database_and_imports_a_legacy_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("FOIFLOW_DATA_DIR", str(tmp_path / "data"))
+    legacy = FileCalendarRepository(tmp_path / "data" / "calendars.json")
+    legacy_v2 = legacy.save_new(
+        PACKAGED.with_proclaimed(date(2026, 6, 15), [SCOTLAND], "X", version=0)
+    )
     repo: CalendarRepository = calendar_repository()
-    saved = repo.save_new(PACKAGED.with_proclaimed(date(2026, 6, 15), [SCOTLAND], "X", version=0))
-    assert saved.version == 2
-    stored = json.loads((tmp_path / "data" / "calendars.json").read_text())
-    assert [v["version"] for v in stored["versions"]] == [1, 2]
-    assert stored["versions"][1]["fingerprint"] == saved.fingerprint
+    assert [v.fingerprint for v in repo.versions()] == [PACKAGED.fingerprint, legacy_v2.fingerprint]
+    assert not (tmp_path / "data" / "calendars.json").exists()
+    saved = repo.save_new(PACKAGED.with_proclaimed(date(2026, 6, 16), [SCOTLAND], "Y", version=0))
+    assert saved.version == 3
+    assert calendar_repository().latest().fingerprint == saved.fingerprint
+    assert (tmp_path / "data" / "foiflow.db").exists()

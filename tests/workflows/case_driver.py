@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import yaml
 from temporalio.client import Client, WorkflowHandle
@@ -52,11 +53,18 @@ _counter = itertools.count(random.randrange(100_000))
 _started: list[WorkflowHandle[FoiRequestWorkflow, Any]] = []
 
 
+def noon_on(day: date) -> datetime:
+    """Midday in London on ``day``: after that day's 09:00 reminders, before the next day's."""
+    return datetime.combine(day, time(12), tzinfo=ZoneInfo("Europe/London"))
+
+
 def new_reference() -> str:
     return f"01.FOI.26.{next(_counter):06d}"
 
 
-def seed_intake(received_at: datetime, reference: str | None = None, **changes: Any) -> RequestIntake:
+def seed_intake(
+    received_at: datetime, reference: str | None = None, **changes: Any
+) -> RequestIntake:
     data = yaml.safe_load(SEED_FILE.read_text())
     data["reference"] = reference or new_reference()
     data["received_at"] = received_at
@@ -67,7 +75,7 @@ def seed_intake(received_at: datetime, reference: str | None = None, **changes: 
 
 NOT_HELD = Answer(
     kind=AnswerKind.NOT_HELD,
-    searches="VAWG strategic unit records and panel files searched; the panel is still being set up",
+    searches="VAWG strategic unit records and panel files searched; the panel is being set up",
     note="The MPS is in the process of developing a VAWG panel.",
 )
 
@@ -86,8 +94,7 @@ S40 = ExemptionClaim(
     section="40",
     subsections="(2)(3)",
     applies_to="names of individual members",
-    reason="Names are personal data; disclosure would breach the first data protection "
-    "principle.",
+    reason="Names are personal data; disclosure would breach the first data protection principle.",
 )
 
 PARTLY_EXEMPT = Answer(

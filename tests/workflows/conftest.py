@@ -10,13 +10,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from case_driver import close_started_cases
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from settings import get_settings
 from store.db import migrate
-from case_driver import close_started_cases
 from worker import build_worker
 from workflows.client import DATA_CONVERTER, register_search_attributes
 
@@ -49,9 +49,7 @@ def executor() -> Iterator[ThreadPoolExecutor]:
 
 
 @pytest.fixture(scope="session")
-async def worker(
-    env: WorkflowEnvironment, executor: ThreadPoolExecutor
-) -> AsyncIterator[Worker]:
+async def worker(env: WorkflowEnvironment, executor: ThreadPoolExecutor) -> AsyncIterator[Worker]:
     # One worker for the session: cases left open by a test keep a poller, so later time skips
     # never wait on workflow tasks nobody will run.
     task_queue = f"test-{uuid.uuid4()}"

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from case_driver import (
+    DPO,
+    HATE,
+    OFFICER,
+    SENIOR,
+    VAWG,
+    answer_seed,
+    noon_on,
+    route_seed,
+    start_seed,
+)
 from sqlmodel import Session, select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
@@ -13,8 +24,9 @@ from temporalio.worker import Worker
 
 from settings import get_settings
 from statute import ClockEventKind, calendar_for, get_regime, local_date
-from statute.calendar import CalendarData
+from statute.calendar import WorkingDayCalendar
 from statute.exemptions import Outcome
+from store.calendars import calendar_repository
 from store.db import get_engine
 from store.models import OutboxRow
 from workflows.case import Answer, AnswerKind, CaseStatus, CaseView
@@ -28,26 +40,13 @@ from workflows.messages import (
 )
 from workflows.request import FoiRequestWorkflow
 
-from case_driver import (
-    DPO,
-    HATE,
-    OFFICER,
-    SENIOR,
-    VAWG,
-    answer_seed,
-    route_seed,
-    start_seed,
-)
-
 
 async def _state(handle: WorkflowHandle[Any, Any]) -> CaseView:
     view: CaseView = await handle.query(FoiRequestWorkflow.state)
     return view
 
 
-def _case_calendar(view: CaseView, data: dict[str, Any] | None = None) -> Any:
-    from store.calendars import calendar_repository
-
+def _case_calendar(view: CaseView) -> WorkingDayCalendar:
     repo = calendar_repository(get_settings())
     return calendar_for(get_regime(view.regime), repo.get(view.clock.calendar_version))
 
@@ -59,7 +58,8 @@ async def test_late_response_is_recorded_late_with_overdue_reminders(
     await route_seed(handle)
     await answer_seed(handle)
     await handle.execute_update(
-        FoiRequestWorkflow.decide_sign_off, SignOffDecision(actor=SENIOR, section="31", approve=True)
+        FoiRequestWorkflow.decide_sign_off,
+        SignOffDecision(actor=SENIOR, section="31", approve=True),
     )
     await handle.execute_update(
         FoiRequestWorkflow.decide_sign_off, SignOffDecision(actor=DPO, section="40", approve=True)
@@ -72,10 +72,7 @@ async def test_late_response_is_recorded_late_with_overdue_reminders(
 
     # Skip past the due date: three working days late.
     late_day = cal.add_working_days(due, 3)
-    now = await env.get_current_time()
-    await env.sleep(
-        timedelta(days=(late_day - local_date(now)).days, hours=12 - now.hour % 24 + 2)
-    )
+    await env.sleep(noon_on(late_day) - await env.get_current_time())
     view = await handle.execute_update(
         FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER)
     )
@@ -111,7 +108,7 @@ async def test_unanswered_tasks_remind_then_escalate(
     task = next(t for t in view.tasks if t.question == 1)
     cal = _case_calendar(view)
     escalation_day = cal.add_working_days(task.internal_due, 1)
-    await env.sleep(timedelta(days=(escalation_day - task.routed_on).days + 1))
+    await env.sleep(noon_on(escalation_day) - await env.get_current_time())
     view = await _state(handle)
     by_kind = {r.kind: r for r in view.reminders if r.key.split(":")[2] == "q1"}
     assert by_kind["task_reminder"].audience == "unit:vawg"
@@ -222,9 +219,12 @@ async def test_cost_estimates_add_up_to_a_section_12_refusal(
     )
     assert view.status == CaseStatus.RESPONSE_REVIEW
     assert view.response is not None and view.response.outcome == Outcome.REFUSED_COST
-    for element in ("Section 12", "19.5 hours", "18 hours", "section 16", "Ask about one panel",
-                    "Information Commissioner"):
+    for element in (
+        "Section 12",
+        "19.5 hours",
+        "18 hours",
+        "section 16",
+        "Ask about one panel",
+        "Information Commissioner",
+    ):
         assert element in view.response.text, element
-
-
-def _unused(_: date, __: CalendarData) -> None: ...

@@ -1,0 +1,81 @@
+"""A new bank holiday moves a running case's due date, its timers, and shows in its timeline."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from case_driver import noon_on, route_seed, start_seed
+from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from statute import calendar_for, get_regime
+from statute.calendar import SCOTLAND, long_date
+from store.calendars import calendar_repository
+from workflows.case import CaseView
+from workflows.messages import CalendarChanged
+from workflows.request import FoiRequestWorkflow
+
+
+async def wait_for_state(
+    handle: WorkflowHandle[Any, Any], ready: Callable[[CaseView], bool]
+) -> CaseView:
+    """Signals are applied asynchronously: poll the query a bounded number of times."""
+    for _ in range(200):
+        view: CaseView = await handle.query(FoiRequestWorkflow.state)
+        if ready(view):
+            return view
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"case never reached the expected state: {view.timeline[-1].text}")
+
+
+async def test_a_proclaimed_holiday_moves_the_due_date_and_the_reminders(
+    env: WorkflowEnvironment, worker: Worker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its own store, so the extra holiday does not leak into other tests' cases.
+    monkeypatch.setenv("FOIFLOW_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("FOIFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    handle = await start_seed(env.client, worker.task_queue, await env.get_current_time())
+    await route_seed(handle)
+    view: CaseView = await handle.query(FoiRequestWorkflow.state)
+    old_due = view.clock.due_date
+    assert old_due is not None and view.clock.calendar_version == 1
+
+    repository = calendar_repository()
+    packaged = repository.latest()
+    old_cal = calendar_for(get_regime("foia"), packaged)
+    holiday = old_cal.add_working_days(view.clock.start_date, 5)
+    v2 = repository.save_new(
+        packaged.with_proclaimed(holiday, [SCOTLAND], "Extra bank holiday", version=0)
+    )
+    await handle.signal(FoiRequestWorkflow.calendar_changed, CalendarChanged(version=v2.version))
+    view = await wait_for_state(handle, lambda v: v.clock.calendar_version == v2.version)
+
+    new_cal = calendar_for(get_regime("foia"), v2)
+    new_due = new_cal.add_working_days(view.clock.start_date, 20)
+    assert new_due == old_cal.add_working_days(old_due, 1)
+    assert view.clock.due_date == new_due
+    assert view.timeline[-1].kind == "calendar_changed"
+    assert view.timeline[-1].text == (
+        f"due date moved from {old_due} to {new_due} by calendar v{v2.version}: "
+        f"{long_date(holiday)} added (Scotland: Extra bank holiday)"
+    )
+    assert f"{holiday:%a} {long_date(holiday)} skipped: Extra bank holiday (Scotland)." in (
+        view.clock.explanation
+    )
+
+    # An old or repeated version is ignored.
+    await handle.signal(FoiRequestWorkflow.calendar_changed, CalendarChanged(version=1))
+
+    # The due-date reminder now fires on the new due date, not the old one.
+    await env.sleep(noon_on(old_due) - await env.get_current_time())
+    view = await handle.query(FoiRequestWorkflow.state)
+    assert not [r for r in view.reminders if r.kind == "due_today"]
+    await env.sleep(noon_on(new_due) - await env.get_current_time())
+    view = await handle.query(FoiRequestWorkflow.state)
+    assert [r.on for r in view.reminders if r.kind == "due_today"] == [new_due]
+    assert view.clock.calendar_version == v2.version
