@@ -188,6 +188,7 @@ class FoiRequestWorkflow:
         self._calendar_cache: tuple[int, WorkingDayCalendar] | None = None
         self._pending_calendar: int | None = None
         self._projected_version = -1
+        self._projected_seq = 0
         self._search_values: dict[str, Any] = {}
 
     # ---- run ------------------------------------------------------------------------------
@@ -853,13 +854,17 @@ class FoiRequestWorkflow:
             workflow.upsert_search_attributes(pairs)
             self._search_values = values
         if view.version != self._projected_version:
+            # The store appends timeline entries by seq: send only the new ones, so histories
+            # grow with the case rather than with its square.
+            fresh = [e for e in view.timeline if e.seq > self._projected_seq]
             await workflow.execute_activity(
                 "project_case",
-                view,
+                view.model_copy(update={"timeline": fresh}),
                 start_to_close_timeout=ACTIVITY_TIMEOUT,
                 retry_policy=ACTIVITY_RETRY,
             )
             self._projected_version = view.version
+            self._projected_seq = view.timeline[-1].seq if view.timeline else 0
 
     async def _load_calendar(self, version: int | None, around: date) -> dict[str, Any]:
         start, end = around - CALENDAR_WINDOW[0], around + CALENDAR_WINDOW[1]

@@ -8,7 +8,14 @@ from case_driver import DPO, OFFICER, SENIOR, answer_seed, route_seed, start_see
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from sqlalchemy import select
+
+from settings import get_settings
 from statute.exemptions import Outcome, Role
+from store.audit import verify_audit
+from store.db import get_engine, session_scope
+from store.models import AuditRow, CaseRow
+from store.rebuild import case_snapshot, rebuild_read_model, view_snapshot
 from workflows.case import CaseStatus, SignOffStatus, TaskStatus
 from workflows.messages import ApproveResponse, IssueResponse, SignOffDecision
 from workflows.request import FoiRequestWorkflow
@@ -81,3 +88,18 @@ async def test_seed_case_end_to_end(env: WorkflowEnvironment, worker: Worker) ->
     kinds = [e.kind for e in view.timeline]
     assert kinds[0] == "received" and kinds[-1] == "issued"
     assert "signed_off" in kinds and "composed" in kinds
+
+    # The read model holds what the workflow holds (no requester), and rebuilding changes nothing.
+    engine = get_engine(get_settings().database_url)
+    with session_scope(engine) as session:
+        assert case_snapshot(session, view.reference) == view_snapshot(view)
+        row = session.get(CaseRow, view.reference)
+        assert row is not None and row.status == "issued" and row.on_time is True
+        assert "requester@example.org" not in str(row.model_dump())
+        report = rebuild_read_model(session, [view])
+        assert report.unchanged == [view.reference] and not report.changed
+        assert verify_audit(session, view.reference) is None
+        logged = session.scalars(
+            select(AuditRow.text).where(AuditRow.chain == view.reference).order_by(AuditRow.seq)
+        ).all()
+        assert list(logged) == [e.text for e in view.timeline]

@@ -1,0 +1,111 @@
+"""Record the histories that replay tests guard: `make histories` (commit the JSON it writes).
+
+Re-record only for a deliberate, patched change; the committed files are what deployed workers
+have written, and the current code must still replay them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parent)]
+
+from temporalio.client import WorkflowHandle  # noqa: E402
+from temporalio.testing import WorkflowEnvironment  # noqa: E402
+
+from case_driver import (  # noqa: E402
+    DPO,
+    OFFICER,
+    SENIOR,
+    answer_seed,
+    noon_on,
+    route_seed,
+    start_seed,
+)
+from settings import get_settings  # noqa: E402
+from statute import ClockEventKind  # noqa: E402
+from store.db import migrate  # noqa: E402
+from worker import build_worker  # noqa: E402
+from workflows.client import DATA_CONVERTER, register_search_attributes  # noqa: E402
+from workflows.messages import (  # noqa: E402
+    ApproveResponse,
+    IssueResponse,
+    RecordClockEvent,
+    SignOffDecision,
+)
+from workflows.request import FoiRequestWorkflow  # noqa: E402
+
+HISTORIES = Path(__file__).resolve().parents[1] / "histories"
+Handle = WorkflowHandle[FoiRequestWorkflow, Any]
+
+
+async def _sign_off_and_approve(handle: Handle) -> None:
+    for actor, section in ((SENIOR, "31"), (DPO, "40")):
+        await handle.execute_update(
+            FoiRequestWorkflow.decide_sign_off,
+            SignOffDecision(actor=actor, section=section, approve=True),
+        )
+    await handle.execute_update(FoiRequestWorkflow.approve_response, ApproveResponse(actor=OFFICER))
+
+
+async def seed_on_time(env: WorkflowEnvironment, handle: Handle) -> None:
+    await route_seed(handle)
+    await answer_seed(handle)
+    await _sign_off_and_approve(handle)
+    await env.sleep(timedelta(days=2))
+    await handle.execute_update(FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER))
+
+
+async def seed_late_after_clarification(env: WorkflowEnvironment, handle: Handle) -> None:
+    for kind in (ClockEventKind.CLARIFICATION_REQUESTED, ClockEventKind.CLARIFICATION_RECEIVED):
+        await handle.execute_update(
+            FoiRequestWorkflow.record_clock_event, RecordClockEvent(actor=OFFICER, kind=kind)
+        )
+        await env.sleep(timedelta(days=3))
+    await route_seed(handle)
+    await answer_seed(handle)
+    await _sign_off_and_approve(handle)
+    view = await handle.query(FoiRequestWorkflow.state)
+    assert view.clock.due_date is not None
+    await env.sleep(noon_on(view.clock.due_date + timedelta(days=4)) - await env.get_current_time())
+    await handle.execute_update(FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER))
+
+
+SCENARIOS: dict[str, Callable[[WorkflowEnvironment, Handle], Awaitable[None]]] = {
+    "seed_on_time": seed_on_time,
+    "seed_late_after_clarification": seed_late_after_clarification,
+}
+
+
+async def main() -> None:
+    migrate(get_settings().database_url)
+    test_server = str(Path(sys.executable).parent / "temporal-test-server")
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=DATA_CONVERTER, test_server_existing_path=test_server
+    )
+    await register_search_attributes(env.client)
+    try:
+        with ThreadPoolExecutor(4) as executor:
+            async with build_worker(env.client, "record", executor) as worker:
+                for name, scenario in SCENARIOS.items():
+                    handle = await start_seed(
+                        env.client, worker.task_queue, await env.get_current_time()
+                    )
+                    await scenario(env, handle)
+                    with env.auto_time_skipping_disabled():
+                        await handle.result()
+                    history = await handle.fetch_history()
+                    (HISTORIES / f"{name}.json").write_text(history.to_json())
+                    print(f"recorded {name}: {len(history.events)} events")
+    finally:
+        await env.shutdown()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

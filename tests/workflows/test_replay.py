@@ -1,0 +1,29 @@
+"""Committed histories replay against the current workflow code (determinism guard).
+
+A change to deployed workflow logic that is not behind ``workflow.patched`` fails here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from worker import SANDBOX, WORKFLOWS
+from workflows.client import DATA_CONVERTER
+
+HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("*.json"))
+
+
+def test_histories_are_committed() -> None:
+    assert {p.stem for p in HISTORIES} >= {"seed_on_time", "seed_late_after_clarification"}
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_history_replays(path: Path) -> None:
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=SANDBOX)
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"
