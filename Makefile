@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench services clean
+.PHONY: run test lint typecheck pytest bench services clean histories
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -23,7 +23,7 @@ run: $(STAMP) services
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check statute workflows activities store cli worker.py starter.py settings.py
+	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -38,3 +38,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .data .mypy_cache .ruff_cache
+
+# Re-record the replay histories in tests/histories/ (only for a deliberate, patched change).
+histories: $(STAMP)
+	FOIFLOW_DATA_DIR=$$(mktemp -d) $(BIN)/python tests/workflows/record_histories.py

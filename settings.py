@@ -16,10 +16,14 @@ def _env(name: str, default: str) -> str:
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=lambda: Path(_env("DATA_DIR", ".data")).resolve())
-    temporal_address: str = field(default_factory=lambda: _env("TEMPORAL_ADDRESS", "127.0.0.1:7233"))
+    temporal_address: str = field(
+        default_factory=lambda: _env("TEMPORAL_ADDRESS", "127.0.0.1:7233")
+    )
     temporal_namespace: str = field(default_factory=lambda: _env("TEMPORAL_NAMESPACE", "default"))
     task_queue: str = field(default_factory=lambda: _env("TASK_QUEUE", "foiflow"))
-    calendar_feed_url: str = field(default_factory=lambda: _env("CALENDAR_FEED_URL", GOVUK_FEED_URL))
+    calendar_feed_url: str = field(
+        default_factory=lambda: _env("CALENDAR_FEED_URL", GOVUK_FEED_URL)
+    )
     database_url_override: str | None = field(
         default_factory=lambda: os.environ.get("FOIFLOW_DATABASE_URL")
     )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
 
-from cli import calendar_cmds, deadline
+from cli import calendar_cmds, cases, deadline, store_cmds, up
 
 app = typer.Typer(
     name="foiflow",
@@ -13,8 +16,25 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("deadline")(deadline.deadline)
+app.command("up")(up.up)
+cases.register(app)
 app.add_typer(calendar_cmds.app, name="calendar")
+app.add_typer(store_cmds.app, name="store")
+
+
+def main() -> None:
+    """Console entry point."""
+    code = 0
+    try:
+        app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Every command has finished its work here. Skipping interpreter finalisation avoids a rare
+    # abort when Python tears down while the Temporal core runtime's threads are still alive.
+    os._exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover
-    app()
+    main()

@@ -168,6 +168,7 @@ def case_policy_from(
 ) -> CasePolicy:
     """The policy a new case starts with (cases keep it; later edits apply to new cases)."""
     return CasePolicy(
+        authority_name=authority.name or "the authority",
         task_working_days=authority.task_working_days,
         cost_limit_hours=authority.effective_cost_limit_hours,
         sign_off_default_role=authority.sign_off_default_role,

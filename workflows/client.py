@@ -15,7 +15,7 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.api.workflowservice.v1 import StartBatchOperationRequest
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -148,6 +148,19 @@ async def signal_calendar_change(client: Client, version: int, namespace: str = 
         )
     )
     return job_id
+
+
+async def case_exists(client: Client, reference: str) -> bool:
+    """True for a running case; ``CaseExistsError`` for a closed one (references are not reused)."""
+    try:
+        description = await client.get_workflow_handle(reference).describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        raise CaseExistsError(f"reference: case {reference} already exists and is closed")
+    return True
 
 
 async def case_state(client: Client, reference: str) -> CaseView:

@@ -158,16 +158,26 @@ def _exemption_reasons(section: str, claims: list[tuple[int, ExemptionClaim]]) -
     exemption = get_exemption(section)
     numbers = ", ".join(f"Q{n}" for n in sorted({n for n, _ in claims}))
     out = [f"Section {section} – {exemption.title} (applied to {numbers})"]
+    # One paragraph per distinct reasoning, naming every question it covers.
+    reasoning: dict[tuple[str, str, str, str, bool], list[int]] = {}
     for number, claim in claims:
-        if claim.applies_to:
-            out.append(f"Q{number}: withheld – {claim.applies_to}.")
-        if claim.reason:
-            out.append(claim.reason)
-        if claim.prejudice and claim.likelihood:
-            out.append(
-                f"Disclosure {LIKELIHOOD_WORDS[claim.likelihood]} prejudice {claim.prejudice}."
-            )
-        if claim.ncnd:
+        key = (
+            claim.applies_to,
+            claim.reason,
+            claim.prejudice or "",
+            claim.likelihood or "",
+            claim.ncnd,
+        )
+        reasoning.setdefault(key, []).append(number)
+    for (applies_to, reason, prejudice, likelihood, ncnd), questions in reasoning.items():
+        covered = ", ".join(f"Q{n}" for n in questions)
+        if applies_to:
+            out.append(f"{covered}: withheld – {applies_to}.")
+        if reason:
+            out.append(reason)
+        if prejudice and likelihood:
+            out.append(f"Disclosure {LIKELIHOOD_WORDS[likelihood]} prejudice {prejudice}.")
+        if ncnd:
             out.append(
                 f"We neither confirm nor deny whether further information is held, as section "
                 f"{exemption.ncnd or exemption.section} allows."

@@ -652,16 +652,16 @@ class FoiRequestWorkflow:
         merged: list[SignOff] = []
         for section, fresh in grouped.items():
             old = previous.get(section)
-            if old and old.status == SignOffStatus.APPROVED and old.basis == fresh.basis:
-                merged.append(old)
-            else:
-                merged.append(fresh)
-                self._note(
-                    "system",
-                    "sign_off_requested",
-                    f"s{section} needs sign-off by "
-                    f"{fresh.required_role.value} (Q{', Q'.join(map(str, fresh.questions))})",
-                )
+            if old and old.status != SignOffStatus.REJECTED and old.basis == fresh.basis:
+                merged.append(old)  # the same claims: an approval, or a request, stands
+                continue
+            merged.append(fresh)
+            self._note(
+                "system",
+                "sign_off_requested",
+                f"s{section} needs sign-off by {fresh.required_role.value} "
+                f"(Q{', Q'.join(map(str, fresh.questions))})",
+            )
         self._s.sign_offs = merged
 
     def _pause(self, status: CaseStatus) -> None:

@@ -7,6 +7,7 @@ have written, and the current code must still replay them.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -15,9 +16,6 @@ from pathlib import Path
 from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parent)]
-
-from temporalio.client import WorkflowHandle  # noqa: E402
-from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from case_driver import (  # noqa: E402
     DPO,
@@ -28,6 +26,9 @@ from case_driver import (  # noqa: E402
     route_seed,
     start_seed,
 )
+from temporalio.client import WorkflowHandle  # noqa: E402
+from temporalio.testing import WorkflowEnvironment  # noqa: E402
+
 from settings import get_settings  # noqa: E402
 from statute import ClockEventKind  # noqa: E402
 from store.db import migrate  # noqa: E402
@@ -109,3 +110,7 @@ async def main() -> None:
 
 if __name__ == "__main__":
     asyncio.run(main())
+    sys.stdout.flush()
+    # The histories are written; skip finalisation, which can abort while the Temporal core
+    # runtime's threads are alive.
+    os._exit(0)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from case_driver import DPO, OFFICER, SENIOR, answer_seed, route_seed, start_seed
+from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
-
-from sqlalchemy import select
 
 from settings import get_settings
 from statute.exemptions import Outcome, Role

@@ -1,0 +1,110 @@
+"""On the real dev server (visibility, batch operations): intake dedupe and calendar batches."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from case_driver import SEED_FILE
+from conftest import _binary
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from settings import get_settings
+from starter import start_request
+from statute.calendar import NORTHERN_IRELAND
+from store.calendars import calendar_repository
+from worker import build_worker
+from workflows.case import CaseView
+from workflows.client import DATA_CONVERTER, case_state, signal_calendar_change
+from workflows.search_attributes import ALL_KEYS
+
+
+@pytest.fixture(scope="module")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    env = await WorkflowEnvironment.start_local(
+        data_converter=DATA_CONVERTER,
+        dev_server_existing_path=_binary("temporal"),
+        search_attributes=ALL_KEYS,
+        dev_server_extra_args=["--headless"],
+    )
+    try:
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@pytest.fixture(scope="module")
+async def dev_worker(
+    dev_env: WorkflowEnvironment, executor: ThreadPoolExecutor
+) -> AsyncIterator[Worker]:
+    async with build_worker(dev_env.client, f"dev-{uuid.uuid4()}", executor) as w:
+        yield w
+
+
+async def _eventually(check: Any) -> Any:
+    """Visibility and batch jobs are eventually consistent: poll, bounded."""
+    for _ in range(100):
+        result = await check()
+        if result:
+            return result
+        await asyncio.sleep(0.1)
+    raise AssertionError("condition never held")
+
+
+async def test_same_request_twice_is_one_case_and_batches_reach_every_case(
+    dev_env: WorkflowEnvironment,
+    dev_worker: Worker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FOIFLOW_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("FOIFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    monkeypatch.setenv("FOIFLOW_TASK_QUEUE", dev_worker.task_queue)
+    settings = get_settings()
+    request = yaml.safe_load(SEED_FILE.read_text())
+    request.pop("reference")
+    received = datetime.now(UTC).replace(microsecond=0)
+
+    first = await start_request(dev_env.client, settings, request, received)
+    assert not first.existing and first.reference.startswith(f"01.FOI.{received:%y}.")
+
+    async def dedupe() -> Any:
+        again = await start_request(dev_env.client, settings, request, received)
+        return again if again.existing else None
+
+    again = await _eventually(dedupe)  # visibility indexes the first case within moments
+    assert again.reference == first.reference
+    other = await start_request(
+        dev_env.client, settings, {**request, "request_text": "1. Another question"}, received
+    )
+    assert other.reference != first.reference
+
+    repository = calendar_repository(settings)
+    latest = repository.latest()
+    view: CaseView = await case_state(dev_env.client, first.reference)
+    holiday = view.clock.start_date
+    while True:  # the first working day after receipt becomes a holiday
+        holiday += timedelta(days=1)
+        if holiday.weekday() < 5 and holiday.isoformat() not in str(view.clock.explanation):
+            break
+    saved = repository.save_new(
+        latest.with_proclaimed(holiday, [NORTHERN_IRELAND], "Proclaimed", version=0)
+    )
+    await signal_calendar_change(dev_env.client, saved.version)
+
+    async def moved() -> bool:
+        views = [await case_state(dev_env.client, r) for r in (first.reference, other.reference)]
+        return all(v.clock.calendar_version == saved.version for v in views)
+
+    await _eventually(moved)
+    view = await case_state(dev_env.client, first.reference)
+    assert view.timeline[-1].kind == "calendar_changed"
+    assert "added (Northern Ireland: Proclaimed)" in view.timeline[-1].text
