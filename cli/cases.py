@@ -309,6 +309,9 @@ def clock(
     as_user: str = AS_USER,
     extension: str = typer.Option("", help="public_interest, reg7, …"),
     working_days: int | None = typer.Option(None, "--working-days"),
+    until: datetime | None = typer.Option(
+        None, "--until", help="The estimated date given in the s17(2) holding notice."
+    ),
     at: datetime | None = typer.Option(None, help="When it happened (default now)."),
     note: str = typer.Option(""),
 ) -> None:
@@ -321,6 +324,7 @@ def clock(
             "kind": kind,
             "extension": extension or None,
             "working_days": working_days,
+            "until": until.date() if until else None,
             "at": at,
             "note": note,
         }

@@ -228,3 +228,22 @@ async def test_cost_estimates_add_up_to_a_section_12_refusal(
         "Information Commissioner",
     ):
         assert element in view.response.text, element
+
+
+async def test_no_clarification_in_three_months_lapses_the_case(
+    env: WorkflowEnvironment, worker: Worker
+) -> None:
+    handle = await start_seed(env.client, worker.task_queue, await env.get_current_time())
+    view = await handle.execute_update(
+        FoiRequestWorkflow.record_clock_event,
+        RecordClockEvent(actor=OFFICER, kind=ClockEventKind.CLARIFICATION_REQUESTED),
+    )
+    requested = local_date(view.timeline[-1].at)
+    await env.sleep(noon_on(requested + timedelta(days=80)) - await env.get_current_time())
+    assert (await _state(handle)).status == CaseStatus.AWAITING_CLARIFICATION
+    with env.auto_time_skipping_disabled():
+        await env.sleep(timedelta(days=15))
+        result = await handle.result()
+    assert result.status == CaseStatus.LAPSED and result.outcome == Outcome.LAPSED
+    view = await _state(handle)
+    assert view.timeline[-1].text.startswith("case lapsed: awaiting clarification requested on")

@@ -14,13 +14,18 @@ import pytest
 import yaml
 from case_driver import SEED_FILE
 from conftest import _binary
+from sqlalchemy import update
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
+from typer.testing import CliRunner
 
+from cli.main import app
 from settings import get_settings
 from starter import start_request
 from statute.calendar import NORTHERN_IRELAND
 from store.calendars import calendar_repository
+from store.db import get_engine, session_scope
+from store.models import CaseRow
 from worker import build_worker
 from workflows.case import CaseView
 from workflows.client import DATA_CONVERTER, case_state, signal_calendar_change
@@ -108,3 +113,23 @@ async def test_same_request_twice_is_one_case_and_batches_reach_every_case(
     view = await case_state(dev_env.client, first.reference)
     assert view.timeline[-1].kind == "calendar_changed"
     assert "added (Northern Ireland: Proclaimed)" in view.timeline[-1].text
+
+    # `foiflow store rebuild` reads every case back from Temporal: the live read model matches.
+    monkeypatch.setenv("FOIFLOW_TEMPORAL_ADDRESS", dev_env.client.service_client.config.target_host)
+    runner = CliRunner()
+
+    async def rebuild_is_clean() -> Any:
+        result = await asyncio.to_thread(runner.invoke, app, ["store", "rebuild", "--dry-run"])
+        return result if result.stdout.startswith("2 unchanged, 0 added, 0 corrected") else None
+
+    result = await _eventually(rebuild_is_clean)
+    assert result.exit_code == 0, result.stderr
+
+    # A row edited behind foiflow's back is corrected by a real rebuild.
+    with session_scope(get_engine(settings.database_url)) as session:
+        session.execute(
+            update(CaseRow).where(CaseRow.reference == first.reference).values(status="issued")  # type: ignore[arg-type]
+        )
+    result = await asyncio.to_thread(runner.invoke, app, ["store", "rebuild"])
+    assert result.stdout.startswith("1 unchanged, 0 added, 1 corrected"), result.stdout
+    assert f"~ {first.reference}: status" in result.stdout
