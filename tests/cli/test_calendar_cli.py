@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
+from feed_server import serving as serve_routes
 from typer.testing import CliRunner
 
 from cli.main import app
@@ -42,30 +41,9 @@ def feed_with(*extra: tuple[str, str, str]) -> bytes:
 
 @contextmanager
 def serving(body: bytes, status: int = 200) -> Iterator[str]:
-    """A real HTTP server on 127.0.0.1 (a free port) serving ``body`` at /bank-holidays.json."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            ok = self.path == "/bank-holidays.json"
-            payload = body if ok else b"not found"
-            self.send_response(status if ok else 404)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/bank-holidays.json"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    """A real HTTP server on 127.0.0.1 serving ``body`` at /bank-holidays.json."""
+    with serve_routes({"/bank-holidays.json": (status, body)}) as base:
+        yield f"{base}/bank-holidays.json"
 
 
 def invoke(*args: str) -> Any:
