@@ -73,6 +73,8 @@ class CasePolicy(BaseModel):
     roll_non_working_receipt: bool = False
     time_zone: str = "Europe/London"
     calendar_version: int | None = None  # None: the newest when the case starts
+    # Continue-as-new beyond this many history events (the server also suggests it, by size).
+    history_event_limit: int = 8_000
 
     def sign_off_policy(self) -> SignOffPolicy:
         return SignOffPolicy(default_role=self.sign_off_default_role, roles=self.sign_off_roles)

@@ -207,11 +207,16 @@ class FoiRequestWorkflow:
             await self._publish()
             if self._s.status in CLOSED_STATUSES:
                 break
-            if workflow.info().is_continue_as_new_suggested():
+            if self._history_is_long():
+                # Weeks of daily reminders must never reach the history limits: carry the state
+                # into a fresh run once no handler is mid-flight.
                 await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(
-                    RequestInput(intake=self._intake, policy=self._policy, state=self._s)
-                )
+                if self._pending_calendar is None:
+                    # The new run publishes (projection, search attributes) as it starts.
+                    workflow.continue_as_new(
+                        RequestInput(intake=self._intake, policy=self._policy, state=self._s)
+                    )
+                continue  # a calendar change arrived while waiting: apply it first
             wake = self._next_wake()
             timeout = max(wake - workflow.now(), timedelta(seconds=1)) if wake else IDLE_WAKE
             try:
@@ -225,6 +230,13 @@ class FoiRequestWorkflow:
             status=self._s.status,
             outcome=self._s.outcome,
             on_time=self._on_time()[0],
+        )
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() > self._policy.history_event_limit
         )
 
     def _changed_since(self, seen: int) -> Callable[[], bool]:

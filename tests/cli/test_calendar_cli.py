@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from feed_server import serving as serve_routes
 from typer.testing import CliRunner
 
 from cli.main import app
 from statute import packaged_calendar
 from store.calendars import calendar_repository
+
+from feed_server import serving as serve_routes
 
 runner = CliRunner()
 PACKAGED = packaged_calendar()

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import SQLModel
-from store_test_db import PG_ADMIN_URL, drop_pg_database, ensure_postgres, new_pg_database
 
 from store.db import dispose_engine, get_engine, migrate
+
+from store_test_db import PG_ADMIN_URL, drop_pg_database, ensure_postgres, new_pg_database
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,12 @@ from importlib import resources
 
 import httpx
 import pytest
-from feed_server import serving
 
 from statute import packaged_calendar
 from statute.calendar import DIVISIONS
 from store.govuk_feed import FeedError, fetch_bank_holidays
+
+from feed_server import serving
 
 RECORDED = resources.files("statute").joinpath("data/bank-holidays.json").read_bytes()
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from case_factory import make_view
 from temporalio.testing import ActivityEnvironment
 
 from activities.projection import project_case
 from store.db import get_engine, session_scope
 from store.rebuild import case_snapshot, view_snapshot
+
+from case_factory import make_view
 
 
 def test_project_case_applies_views_to_the_configured_store(

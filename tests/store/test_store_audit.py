@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from case_factory import make_view
 from sqlalchemy import Engine, text
 from typer.testing import CliRunner
 
@@ -15,6 +14,8 @@ from store.models import REF_DATA_KEY
 from store.projection import apply_case_view
 from store.refdata import save_unit
 from store.schema import UnitSpec
+
+from case_factory import make_view
 
 A, B = "01.FOI.23.000001", "01.FOI.23.000002"
 

@@ -12,10 +12,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import SQLModel
-from store_test_db import drop_pg_database, new_pg_database
 
 import store.models  # noqa: F401  (the tables on SQLModel.metadata)
 from store.db import alembic_config, dispose_engine, get_engine, head_revision, migrate
+
+from store_test_db import drop_pg_database, new_pg_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

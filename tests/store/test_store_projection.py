@@ -6,7 +6,6 @@ import random
 import threading
 
 import pytest
-from case_factory import REQUESTER, make_view
 from sqlalchemy import Engine, func, select, text
 from sqlmodel import SQLModel, col
 
@@ -15,6 +14,8 @@ from store.models import AuditRow, CaseRow, DocumentRow
 from store.projection import apply_case_view
 from store.rebuild import Snapshot, case_snapshot, view_snapshot
 from workflows.case import CaseStatus, CaseView
+
+from case_factory import REQUESTER, make_view
 
 REF = "01.FOI.23.000001"
 

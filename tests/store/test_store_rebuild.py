@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from case_factory import make_view
 from sqlalchemy import Engine, text
 
 from store.audit import verify_audit
@@ -10,6 +9,8 @@ from store.db import session_scope
 from store.projection import apply_case_view
 from store.rebuild import RebuildReport, case_snapshot, rebuild_read_model, view_snapshot
 from workflows.case import CaseView
+
+from case_factory import make_view
 
 A, B, C = "01.FOI.23.000001", "01.FOI.23.000002", "01.FOI.23.000003"
 

@@ -10,7 +10,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from case_driver import close_started_cases
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -19,6 +18,8 @@ from settings import get_settings
 from store.db import migrate
 from worker import build_worker
 from workflows.client import DATA_CONVERTER, register_search_attributes
+
+from case_driver import close_started_cases
 
 
 def _binary(name: str) -> str:

@@ -17,15 +17,6 @@ from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parent)]
 
-from case_driver import (  # noqa: E402
-    DPO,
-    OFFICER,
-    SENIOR,
-    answer_seed,
-    noon_on,
-    route_seed,
-    start_seed,
-)
 from temporalio.client import WorkflowHandle  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
@@ -41,6 +32,16 @@ from workflows.messages import (  # noqa: E402
     SignOffDecision,
 )
 from workflows.request import FoiRequestWorkflow  # noqa: E402
+
+from case_driver import (  # noqa: E402
+    DPO,
+    OFFICER,
+    SENIOR,
+    answer_seed,
+    noon_on,
+    route_seed,
+    start_seed,
+)
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 Handle = WorkflowHandle[FoiRequestWorkflow, Any]

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from case_driver import noon_on, route_seed, start_seed
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -19,6 +18,8 @@ from store.calendars import calendar_repository
 from workflows.case import CaseView
 from workflows.messages import CalendarChanged
 from workflows.request import FoiRequestWorkflow
+
+from case_driver import noon_on, route_seed, start_seed
 
 
 async def wait_for_state(

@@ -6,17 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from case_driver import (
-    DPO,
-    HATE,
-    OFFICER,
-    SENIOR,
-    VAWG,
-    answer_seed,
-    noon_on,
-    route_seed,
-    start_seed,
-)
 from sqlmodel import Session, select
 from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
@@ -39,6 +28,18 @@ from workflows.messages import (
     SignOffDecision,
 )
 from workflows.request import FoiRequestWorkflow
+
+from case_driver import (
+    DPO,
+    HATE,
+    OFFICER,
+    SENIOR,
+    VAWG,
+    answer_seed,
+    noon_on,
+    route_seed,
+    start_seed,
+)
 
 
 async def _state(handle: WorkflowHandle[Any, Any]) -> CaseView:

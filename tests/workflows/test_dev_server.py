@@ -12,8 +12,6 @@ from typing import Any
 
 import pytest
 import yaml
-from case_driver import SEED_FILE
-from conftest import _binary
 from sqlalchemy import update
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -30,6 +28,9 @@ from worker import build_worker
 from workflows.case import CaseView
 from workflows.client import DATA_CONVERTER, case_state, signal_calendar_change
 from workflows.search_attributes import ALL_KEYS
+
+from case_driver import SEED_FILE
+from conftest import _binary
 
 
 @pytest.fixture(scope="module")

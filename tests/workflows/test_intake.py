@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from case_driver import SEED_FILE, SEED_ROUTES
 
 from store.seed import load_seed
 from workflows.intake import split_questions
+
+from case_driver import SEED_FILE, SEED_ROUTES
 
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT.parent / "shared" / "reference" / "mps-01.FOI.23.031576.txt"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from case_driver import DPO, OFFICER, SENIOR, answer_seed, route_seed, start_seed
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -18,6 +17,8 @@ from store.rebuild import case_snapshot, rebuild_read_model, view_snapshot
 from workflows.case import CaseStatus, SignOffStatus, TaskStatus
 from workflows.messages import ApproveResponse, IssueResponse, SignOffDecision
 from workflows.request import FoiRequestWorkflow
+
+from case_driver import DPO, OFFICER, SENIOR, answer_seed, route_seed, start_seed
 
 
 async def test_seed_case_end_to_end(env: WorkflowEnvironment, worker: Worker) -> None:

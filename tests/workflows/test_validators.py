@@ -5,6 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from statute.clock import ClockEventKind
+from statute.exemptions import Role
+from workflows.case import Actor, Answer, AnswerKind, ExemptionClaim
+from workflows.messages import AnswerTask, RecordClockEvent, SignOffDecision
+from workflows.request import FoiRequestWorkflow
+
 from case_driver import (
     HATE,
     OFFICER,
@@ -15,15 +25,6 @@ from case_driver import (
     route_seed,
     start_seed,
 )
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
-
-from statute.clock import ClockEventKind
-from statute.exemptions import Role
-from workflows.case import Actor, Answer, AnswerKind, ExemptionClaim
-from workflows.messages import AnswerTask, RecordClockEvent, SignOffDecision
-from workflows.request import FoiRequestWorkflow
 
 
 async def _accepted_updates(handle: WorkflowHandle[Any, Any]) -> int:
