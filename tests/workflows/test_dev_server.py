@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,7 @@ from statute.calendar import NORTHERN_IRELAND
 from store.calendars import calendar_repository
 from store.db import get_engine, session_scope
 from store.models import CaseRow
+from store.seed import apply_seed, load_seed
 from worker import build_worker
 from workflows.case import CaseView
 from workflows.client import DATA_CONVERTER, case_state, signal_calendar_change
@@ -31,6 +33,8 @@ from workflows.search_attributes import ALL_KEYS
 
 from case_driver import SEED_FILE
 from conftest import _binary
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +138,24 @@ async def test_same_request_twice_is_one_case_and_batches_reach_every_case(
     result = await asyncio.to_thread(runner.invoke, app, ["store", "rebuild"])
     assert result.stdout.startswith("1 unchanged, 0 added, 1 corrected"), result.stdout
     assert f"~ {first.reference}: status" in result.stdout
+
+    # Units never see who asked; the FOI officer does.
+    with session_scope(get_engine(settings.database_url)) as session:
+        apply_seed(session, load_seed(ROOT / "cli" / "demo" / "seed.yaml"))
+    as_unit = await asyncio.to_thread(
+        runner.invoke, app, ["case", first.reference, "--as", "tom-oduya", "--json"]
+    )
+    assert as_unit.exit_code == 0, as_unit.stderr
+    assert json.loads(as_unit.stdout)["requester"] is None
+    assert request["requester"]["email"] not in as_unit.stdout
+    as_officer = await asyncio.to_thread(
+        runner.invoke, app, ["case", first.reference, "--as", "aisha-rahman", "--json"]
+    )
+    assert json.loads(as_officer.stdout)["requester"]["email"] == request["requester"]["email"]
+    refused = await asyncio.to_thread(
+        runner.invoke, app, ["route", first.reference, "1=vawg", "--as", "tom-oduya"]
+    )
+    assert refused.exit_code == 1
+    assert refused.stderr.strip() == (
+        "error: actor: tom-oduya is not a foi_officer and cannot route questions"
+    )
