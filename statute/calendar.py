@@ -93,6 +93,9 @@ class CalendarData:
     coverage_end: date
     version: int = 1
     source: str = "packaged GOV.UK snapshot"
+    # A window (see ``window``) remembers the fingerprint of the stored version it was cut from,
+    # so a case names the same calendar the store does.
+    cut_from: str = ""
 
     def __post_init__(self) -> None:
         if self.coverage_start > self.coverage_end:
@@ -121,7 +124,12 @@ class CalendarData:
 
     @property
     def label(self) -> str:
-        return f"v{self.version} ({self.fingerprint})"
+        return f"v{self.version} ({self.version_fingerprint})"
+
+    @property
+    def version_fingerprint(self) -> str:
+        """The fingerprint of the stored version: this content's own, or its parent's."""
+        return self.cut_from or self.fingerprint
 
     def covers(self, day: date) -> bool:
         return self.coverage_start <= day <= self.coverage_end
@@ -245,6 +253,7 @@ class CalendarData:
         return {
             "version": self.version,
             "fingerprint": self.fingerprint,
+            **({"cut_from": self.cut_from} if self.cut_from else {}),
             "source": self.source,
             "coverage_start": self.coverage_start.isoformat(),
             "coverage_end": self.coverage_end.isoformat(),
@@ -281,6 +290,7 @@ class CalendarData:
                 coverage_end=date.fromisoformat(data["coverage_end"]),
                 version=int(data["version"]),
                 source=str(data.get("source", "")),
+                cut_from=str(data.get("cut_from", "")),
             )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CalendarError(f"stored calendar is malformed: {exc}") from exc
@@ -288,8 +298,8 @@ class CalendarData:
     def window(self, start: date, end: date) -> CalendarData:
         """The same version cut to the days between ``start`` and ``end``: what a case carries.
 
-        The fingerprint of a window differs from the full calendar's; ``version`` still names the
-        stored calendar it was cut from.
+        The window's own ``fingerprint`` identifies its content; ``version`` and
+        ``version_fingerprint`` name the stored calendar it was cut from.
         """
         lo, hi = max(start, self.coverage_start), min(end, self.coverage_end)
         if lo > hi:
@@ -303,6 +313,7 @@ class CalendarData:
             coverage_end=hi,
             version=self.version,
             source=self.source,
+            cut_from=self.version_fingerprint,
         )
 
     def diff(self, older: CalendarData) -> list[str]:
@@ -417,7 +428,7 @@ class WorkingDayCalendar:
 
     @property
     def fingerprint(self) -> str:
-        return self.data.fingerprint
+        return self.data.version_fingerprint
 
     def check(self, day: date) -> None:
         if not self.data.covers(day):

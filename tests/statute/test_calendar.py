@@ -305,3 +305,14 @@ def test_packaged_snapshot() -> None:
     assert (DATA.coverage_start, DATA.coverage_end) == (date(2012, 1, 1), date(2028, 12, 31))
     assert {h.division for h in DATA.holidays} == ALL_UK
     assert "'" in next(h.title for h in DATA.holidays if h.date == date(2025, 3, 17))
+
+
+def test_a_window_names_the_stored_version_it_was_cut_from() -> None:
+    full = packaged_calendar()
+    window = full.window(date(2026, 1, 1), date(2026, 12, 31))
+    assert window.fingerprint != full.fingerprint  # different content
+    assert window.version_fingerprint == full.fingerprint
+    assert window.label == full.label
+    again = CalendarData.from_json(window.to_json())
+    assert again == window and again.version_fingerprint == full.fingerprint
+    assert again.window(date(2026, 6, 1), date(2026, 6, 30)).version_fingerprint == full.fingerprint

@@ -60,6 +60,7 @@ async def test_a_proclaimed_holiday_moves_the_due_date_and_the_reminders(
     new_due = new_cal.add_working_days(view.clock.start_date, 20)
     assert new_due == old_cal.add_working_days(old_due, 1)
     assert view.clock.due_date == new_due
+    assert view.clock.calendar_fingerprint == v2.fingerprint  # the store's name for it
     assert view.timeline[-1].kind == "calendar_changed"
     assert view.timeline[-1].text == (
         f"due date moved from {old_due} to {new_due} by calendar v{v2.version}: "
