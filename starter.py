@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from temporalio.client import Client
 
 from settings import Settings, get_settings
+from statute.regimes import REQUEST_REGIMES
 from store.db import get_engine, migrate, session_scope
 from store.refdata import case_policy
 from store.references import allocate_reference
@@ -83,6 +84,8 @@ def build_intake(
         raise IntakeError(f"{where}: {first['msg']}") from None
     if intake.received_at.tzinfo is None:
         raise IntakeError("received_at: give a time zone (e.g. 2026-11-24T10:15:00+00:00)")
+    if intake.regime not in REQUEST_REGIMES:
+        raise IntakeError(f"regime: {intake.regime!r} is not one of {', '.join(REQUEST_REGIMES)}")
     if not intake.questions:
         raise IntakeError("request_text: the request has no questions")
     return intake
