@@ -6,6 +6,7 @@ Never imported by workflow code.
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from temporalio.api.batch.v1 import BatchOperationSignal
 from temporalio.api.common.v1 import Payloads
@@ -26,12 +27,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from settings import Settings, get_settings
-from store.calendars import calendar_repository
+from activities.calendar import load_calendar
+from settings import Settings
 from workflows.case import CaseView
 from workflows.intake import intake_key
-from workflows.messages import CalendarChanged, RequestInput
-from workflows.request import CALENDAR_WINDOW, FoiRequestWorkflow
+from workflows.messages import CalendarChanged, LoadCalendar, RequestInput
+from workflows.request import FoiRequestWorkflow
 from workflows.search_attributes import ALL_KEYS, FOI_INTAKE_KEY, FOI_REGIME, FOI_STATUS
 
 DATA_CONVERTER = pydantic_data_converter
@@ -82,13 +83,11 @@ async def find_case_by_intake(client: Client, inp: RequestInput) -> str | None:
     return None
 
 
-def case_calendar(inp: RequestInput, settings: Settings | None = None) -> dict[str, object]:
-    """The calendar window a new case counts on, from the calendar store."""
-    repository = calendar_repository(settings or get_settings())
-    version = inp.policy.calendar_version
-    data = repository.latest() if version is None else repository.get(version)
-    around = inp.intake.received_at.date()
-    return data.window(around - CALENDAR_WINDOW[0], around + CALENDAR_WINDOW[1]).to_json()
+def case_calendar(inp: RequestInput) -> dict[str, Any]:
+    """The calendar window a new case counts on, as the ``load_calendar`` activity gives it."""
+    return load_calendar(
+        LoadCalendar.around(inp.policy.calendar_version, inp.intake.received_at.date())
+    )
 
 
 async def start_case(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, Field
 
@@ -131,6 +131,16 @@ class LoadCalendar(BaseModel):
     version: int | None
     start: date
     end: date
+
+    @classmethod
+    def around(cls, version: int | None, received_on: date) -> LoadCalendar:
+        """The window a case counts on: a month before receipt to beyond any extended deadline,
+        review and lapse (a smaller history than the whole calendar)."""
+        return cls(
+            version=version,
+            start=received_on - timedelta(days=31),
+            end=received_on + timedelta(days=800),
+        )
 
 
 class Notification(BaseModel):

@@ -99,7 +99,6 @@ ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
 IDLE_WAKE = timedelta(
     days=30
 )  # always a timer, so the wait never switches between None and a value
-CALENDAR_WINDOW = (timedelta(days=31), timedelta(days=800))
 OPEN_TASK = (TaskStatus.OPEN, TaskStatus.RETURNED)
 
 
@@ -492,25 +491,17 @@ class FoiRequestWorkflow:
     @workflow.update
     def decide_cost(self, inp: CostDecision) -> CaseView:
         if inp.refuse:
-            text, outcome = letter.compose_response(
-                self._intake.reference,
-                self._intake.regime,
-                self._intake.questions,
-                self._s.tasks,
-                self._policy.authority_name,
+            self._compose(
+                inp.actor.user_id,
+                "cost_refusal",
+                note="refusal under s12 composed (s16 advice)",
                 cost_advice=inp.advice,
-                cost_hours=self._cost_hours(),
-                cost_limit_hours=self._policy.cost_limit_hours,
             )
-            self._s.response = ResponseDraft(text=text, outcome=outcome, composed_at=workflow.now())
-            self._s.status = CaseStatus.RESPONSE_REVIEW
-            self._note(inp.actor.user_id, "cost_refusal", "refusal under s12 composed (s16 advice)")
         else:
             self._s.cost_route_cleared = True
             self._s.status = CaseStatus.IN_PROGRESS
             self._note(inp.actor.user_id, "cost_continue", "continuing despite the s12 estimate")
             self._advance()
-        self._touch()
         return self._view()
 
     @decide_cost.validator
@@ -626,16 +617,25 @@ class FoiRequestWorkflow:
             return
         for task in self._s.tasks:
             task.status = TaskStatus.SETTLED
+        self._compose("system", "composed")
+
+    def _compose(
+        self, actor: str, kind: str, note: str | None = None, cost_advice: str | None = None
+    ) -> None:
+        """Compose the response (a s12 refusal notice when ``cost_advice`` is given)."""
         text, outcome = letter.compose_response(
             self._intake.reference,
             self._intake.regime,
             self._intake.questions,
             self._s.tasks,
             self._policy.authority_name,
+            cost_advice=cost_advice,
+            cost_hours=self._cost_hours(),
+            cost_limit_hours=self._policy.cost_limit_hours,
         )
         self._s.response = ResponseDraft(text=text, outcome=outcome, composed_at=workflow.now())
         self._s.status = CaseStatus.RESPONSE_REVIEW
-        self._note("system", "composed", f"response composed: {letter_outcome(outcome)}")
+        self._note(actor, kind, note or f"response composed: {letter_outcome(outcome)}")
 
     def _gather_sign_offs(self) -> None:
         """One sign-off per exemption across questions; an unchanged approval stands."""
@@ -879,10 +879,9 @@ class FoiRequestWorkflow:
             self._projected_seq = view.timeline[-1].seq if view.timeline else 0
 
     async def _load_calendar(self, version: int | None, around: date) -> dict[str, Any]:
-        start, end = around - CALENDAR_WINDOW[0], around + CALENDAR_WINDOW[1]
         result: dict[str, Any] = await workflow.execute_activity(
             "load_calendar",
-            LoadCalendar(version=version, start=start, end=end),
+            LoadCalendar.around(version, around),
             result_type=dict,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
             retry_policy=ACTIVITY_RETRY,

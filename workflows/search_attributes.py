@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from temporalio.common import SearchAttributeKey
@@ -39,7 +39,7 @@ def cli_flags() -> list[str]:
     return flags
 
 
-def due_date_value(day: Any) -> datetime | None:
+def due_date_value(day: date | None) -> datetime | None:
     if day is None:
         return None
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
