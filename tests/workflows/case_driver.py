@@ -23,7 +23,15 @@ from workflows.case import (
 )
 from workflows.client import start_case
 from workflows.intake import split_questions
-from workflows.messages import AnswerTask, CloseCase, RequestInput, Route, RouteQuestions
+from workflows.messages import (
+    AnswerTask,
+    ApproveResponse,
+    CloseCase,
+    RequestInput,
+    Route,
+    RouteQuestions,
+    SignOffDecision,
+)
 from workflows.request import FoiRequestWorkflow
 
 SEED_FILE = Path(__file__).resolve().parents[2] / "cli" / "demo" / "seed_case.yaml"
@@ -144,3 +152,13 @@ async def answer_seed(
             FoiRequestWorkflow.answer_task,
             AnswerTask(actor=UNIT_ACTORS[SEED_ROUTES[q]], question=q, answer=seed_answer(q)),
         )
+
+
+async def sign_off_and_approve(handle: WorkflowHandle[FoiRequestWorkflow, Any]) -> None:
+    """The seed case's sign-offs by the policy's roles, then the officer's approval."""
+    for actor, section in ((SENIOR, "31"), (DPO, "40")):
+        await handle.execute_update(
+            FoiRequestWorkflow.decide_sign_off,
+            SignOffDecision(actor=actor, section=section, approve=True),
+        )
+    await handle.execute_update(FoiRequestWorkflow.approve_response, ApproveResponse(actor=OFFICER))

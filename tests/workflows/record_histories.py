@@ -26,20 +26,17 @@ from store.db import migrate  # noqa: E402
 from worker import build_worker  # noqa: E402
 from workflows.client import DATA_CONVERTER, register_search_attributes  # noqa: E402
 from workflows.messages import (  # noqa: E402
-    ApproveResponse,
     IssueResponse,
     RecordClockEvent,
-    SignOffDecision,
 )
 from workflows.request import FoiRequestWorkflow  # noqa: E402
 
 from case_driver import (  # noqa: E402
-    DPO,
     OFFICER,
-    SENIOR,
     answer_seed,
     noon_on,
     route_seed,
+    sign_off_and_approve,
     start_seed,
 )
 
@@ -47,19 +44,10 @@ HISTORIES = Path(__file__).resolve().parents[1] / "histories"
 Handle = WorkflowHandle[FoiRequestWorkflow, Any]
 
 
-async def _sign_off_and_approve(handle: Handle) -> None:
-    for actor, section in ((SENIOR, "31"), (DPO, "40")):
-        await handle.execute_update(
-            FoiRequestWorkflow.decide_sign_off,
-            SignOffDecision(actor=actor, section=section, approve=True),
-        )
-    await handle.execute_update(FoiRequestWorkflow.approve_response, ApproveResponse(actor=OFFICER))
-
-
 async def seed_on_time(env: WorkflowEnvironment, handle: Handle) -> None:
     await route_seed(handle)
     await answer_seed(handle)
-    await _sign_off_and_approve(handle)
+    await sign_off_and_approve(handle)
     await env.sleep(timedelta(days=2))
     await handle.execute_update(FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER))
 
@@ -72,7 +60,7 @@ async def seed_late_after_clarification(env: WorkflowEnvironment, handle: Handle
         await env.sleep(timedelta(days=3))
     await route_seed(handle)
     await answer_seed(handle)
-    await _sign_off_and_approve(handle)
+    await sign_off_and_approve(handle)
     view = await handle.query(FoiRequestWorkflow.state)
     assert view.clock.due_date is not None
     await env.sleep(noon_on(view.clock.due_date + timedelta(days=4)) - await env.get_current_time())

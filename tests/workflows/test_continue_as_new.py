@@ -7,10 +7,10 @@ from temporalio.worker import Worker
 
 from workflows.case import CasePolicy, CaseStatus
 from workflows.client import start_case
-from workflows.messages import ApproveResponse, IssueResponse, RequestInput, SignOffDecision
+from workflows.messages import IssueResponse, RequestInput
 from workflows.request import FoiRequestWorkflow
 
-from case_driver import DPO, OFFICER, SENIOR, answer_seed, route_seed, seed_intake
+from case_driver import OFFICER, answer_seed, route_seed, seed_intake, sign_off_and_approve
 
 
 async def test_state_survives_continue_as_new(env: WorkflowEnvironment, worker: Worker) -> None:
@@ -22,13 +22,8 @@ async def test_state_survives_continue_as_new(env: WorkflowEnvironment, worker: 
 
     await route_seed(handle)
     await answer_seed(handle)
-    for actor, section in ((SENIOR, "31"), (DPO, "40")):
-        await env.client.get_workflow_handle(intake.reference).execute_update(
-            FoiRequestWorkflow.decide_sign_off,
-            SignOffDecision(actor=actor, section=section, approve=True),
-        )
     latest = env.client.get_workflow_handle_for(FoiRequestWorkflow.run, intake.reference)
-    await latest.execute_update(FoiRequestWorkflow.approve_response, ApproveResponse(actor=OFFICER))
+    await sign_off_and_approve(latest)
     view = await latest.execute_update(
         FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER)
     )

@@ -21,23 +21,20 @@ from store.models import OutboxRow
 from workflows.case import Answer, AnswerKind, CaseStatus, CaseView
 from workflows.messages import (
     AnswerTask,
-    ApproveResponse,
     CostDecision,
     IssueResponse,
     RecordClockEvent,
-    SignOffDecision,
 )
 from workflows.request import FoiRequestWorkflow
 
 from case_driver import (
-    DPO,
     HATE,
     OFFICER,
-    SENIOR,
     VAWG,
     answer_seed,
     noon_on,
     route_seed,
+    sign_off_and_approve,
     start_seed,
 )
 
@@ -58,14 +55,7 @@ async def test_late_response_is_recorded_late_with_overdue_reminders(
     handle = await start_seed(env.client, worker.task_queue, await env.get_current_time())
     await route_seed(handle)
     await answer_seed(handle)
-    await handle.execute_update(
-        FoiRequestWorkflow.decide_sign_off,
-        SignOffDecision(actor=SENIOR, section="31", approve=True),
-    )
-    await handle.execute_update(
-        FoiRequestWorkflow.decide_sign_off, SignOffDecision(actor=DPO, section="40", approve=True)
-    )
-    await handle.execute_update(FoiRequestWorkflow.approve_response, ApproveResponse(actor=OFFICER))
+    await sign_off_and_approve(handle)
     view = await _state(handle)
     due = view.clock.due_date
     assert due is not None
