@@ -1,38 +1,46 @@
-"""Runtime settings, read from the environment (``FOIFLOW_*``) with laptop-friendly defaults."""
+"""Runtime settings: one object, built at each entry point (worker, CLI, web app), passed down.
+
+Read from the environment with the ``FOIFLOW_`` prefix (and a ``.env`` file for development).
+Temporal's own ``TEMPORAL_ADDRESS`` and ``TEMPORAL_NAMESPACE`` are honoured too, so a shell set
+up for the ``temporal`` CLI points foiflow at the same server.
+"""
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GOVUK_FEED_URL = "https://www.gov.uk/bank-holidays.json"
 
 
-def _env(name: str, default: str) -> str:
-    return os.environ.get(f"FOIFLOW_{name}", default)
-
-
-@dataclass(frozen=True)
-class Settings:
-    data_dir: Path = field(default_factory=lambda: Path(_env("DATA_DIR", ".data")).resolve())
-    temporal_address: str = field(
-        default_factory=lambda: _env("TEMPORAL_ADDRESS", "127.0.0.1:7233")
-    )
-    temporal_namespace: str = field(default_factory=lambda: _env("TEMPORAL_NAMESPACE", "default"))
-    task_queue: str = field(default_factory=lambda: _env("TASK_QUEUE", "foiflow"))
-    calendar_feed_url: str = field(
-        default_factory=lambda: _env("CALENDAR_FEED_URL", GOVUK_FEED_URL)
-    )
-    database_url_override: str | None = field(
-        default_factory=lambda: os.environ.get("FOIFLOW_DATABASE_URL")
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FOIFLOW_", env_file=".env", extra="ignore", frozen=True
     )
 
-    @property
-    def database_url(self) -> str:
-        if self.database_url_override:
-            return self.database_url_override
-        return f"sqlite:///{self.data_dir / 'foiflow.db'}"
+    data_dir: Path = Path(".data")
+    # Empty: SQLite in the data directory. e.g. postgresql+psycopg://user@host/db
+    database_url: str = ""
+    temporal_address: str = Field(
+        default="127.0.0.1:7233",
+        validation_alias=AliasChoices("FOIFLOW_TEMPORAL_ADDRESS", "TEMPORAL_ADDRESS"),
+    )
+    temporal_namespace: str = Field(
+        default="default",
+        validation_alias=AliasChoices("FOIFLOW_TEMPORAL_NAMESPACE", "TEMPORAL_NAMESPACE"),
+    )
+    task_queue: str = "foiflow"
+    calendar_feed_url: str = GOVUK_FEED_URL
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        resolved = self.data_dir.expanduser().resolve()
+        object.__setattr__(self, "data_dir", resolved)
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{resolved / 'foiflow.db'}")
+        return self
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -40,4 +48,5 @@ class Settings:
 
 
 def get_settings() -> Settings:
+    """A fresh settings object from the environment; entry points call this once and pass it on."""
     return Settings()

@@ -23,13 +23,10 @@ import yaml
 from pydantic import ValidationError
 from temporalio.client import Client
 
-from settings import Settings, get_settings
-from statute.regimes import REQUEST_REGIMES
-from store.db import get_engine, migrate, session_scope
-from store.refdata import case_policy
-from store.references import allocate_reference
-from workflows.case import CasePolicy, RequestIntake
-from workflows.client import (
+from domain.case import CasePolicy, RequestIntake
+from domain.intake import split_questions
+from domain.messages import RequestInput
+from services.temporal import (
     CaseExistsError,
     case_exists,
     case_state,
@@ -37,8 +34,11 @@ from workflows.client import (
     find_case_by_intake,
     start_case,
 )
-from workflows.intake import split_questions
-from workflows.messages import RequestInput
+from settings import Settings, get_settings
+from statute.regimes import REQUEST_REGIMES
+from store.db import get_engine, migrate, session_scope
+from store.refdata import case_policy
+from store.references import allocate_reference
 
 
 class IntakeError(ValueError):

@@ -15,8 +15,8 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import ACTIVITIES
+from services.temporal import connect
 from settings import Settings, get_settings
-from workflows.client import connect
 from workflows.request import FoiRequestWorkflow
 
 WORKFLOWS: list[type[Any]] = [FoiRequestWorkflow]

@@ -6,9 +6,9 @@ from typing import Any
 
 from temporalio import activity
 
+from domain.messages import LoadCalendar
 from settings import get_settings
 from store.calendars import calendar_repository
-from workflows.messages import LoadCalendar
 
 
 @activity.defn(name="load_calendar")

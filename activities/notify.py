@@ -6,10 +6,10 @@ import logging
 
 from temporalio import activity
 
+from domain.messages import Notification
 from settings import get_settings
 from store.db import get_engine, session_scope
 from store.outbox import enqueue_notification
-from workflows.messages import Notification
 
 log = logging.getLogger("foiflow.notify")
 

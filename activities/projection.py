@@ -12,10 +12,10 @@ import logging
 
 from temporalio import activity
 
+from domain.case import CaseView
 from settings import get_settings
 from store.db import get_engine, session_scope
 from store.projection import apply_case_view
-from workflows.case import CaseView
 
 log = logging.getLogger("foiflow.projection")
 

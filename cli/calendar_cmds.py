@@ -157,7 +157,7 @@ def notify(
 
 def tell_running_cases(version: int) -> bool:
     """Signal all running cases; a stopped Temporal is reported, and the version stays saved."""
-    from workflows.client import connect, signal_calendar_change
+    from services.temporal import connect, signal_calendar_change
 
     settings = get_settings()
 

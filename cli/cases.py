@@ -20,14 +20,8 @@ from rich.table import Table
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from settings import get_settings
-from statute.clock import ClockEventKind
-from statute.exemptions import Role
-from store import refdata
-from store.db import get_engine, migrate, session_scope
-from workflows.case import Actor, Answer, AnswerKind, CaseView
-from workflows.client import connect
-from workflows.messages import (
+from domain.case import Actor, Answer, AnswerKind, CaseView
+from domain.messages import (
     AnswerTask,
     ApproveResponse,
     CloseCase,
@@ -39,6 +33,12 @@ from workflows.messages import (
     RouteQuestions,
     SignOffDecision,
 )
+from services.temporal import connect
+from settings import get_settings
+from statute.clock import ClockEventKind
+from statute.exemptions import Role
+from store import refdata
+from store.db import get_engine, migrate, session_scope
 from workflows.request import FoiRequestWorkflow
 from workflows.search_attributes import FOI_DUE_DATE, FOI_OVERDUE, FOI_STATUS, FOI_UNITS
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from domain.case import CaseView
 from settings import Settings, get_settings
 from statute.exemptions import Role
 from store import refdata
@@ -32,7 +33,6 @@ from store.rebuild import rebuild_read_model
 from store.refdata import RefDataError
 from store.schema import RoutingRuleSpec, UnitSpec, UserSpec, validation_problems
 from store.seed import SeedError, apply_seed, load_seed
-from workflows.case import CaseView
 
 _T = TypeVar("_T")
 
@@ -143,7 +143,7 @@ def verify_audit_cmd(
 
 async def _fetch_views(settings: Settings) -> tuple[list[CaseView], dict[str, str]]:
     # Imported here: only this command talks to Temporal, the others should start fast.
-    from workflows.client import WORKFLOW_TYPE, case_state, connect
+    from services.temporal import WORKFLOW_TYPE, case_state, connect
 
     client = await connect(settings)
     limit = asyncio.Semaphore(REBUILD_CONCURRENCY)

@@ -22,11 +22,11 @@ import typer
 import yaml
 from temporalio.client import Client
 
+from services.temporal import CaseExistsError, connect, register_search_attributes
 from settings import Settings, get_settings
 from store.db import get_engine, migrate, session_scope
 from store.refdata import list_units
 from store.seed import apply_seed, load_seed
-from workflows.client import CaseExistsError, connect, register_search_attributes
 from workflows.search_attributes import cli_flags
 
 DEMO = Path(__file__).resolve().parent / "demo"

@@ -505,6 +505,19 @@ class WorkingDayCalendar:
                 return candidate
             skip = extra
 
+    def subtract_working_days(self, day: date, n: int) -> date:
+        """The working day ``n`` working days before ``day`` (``day`` itself when ``n`` is 0).
+
+        Reminders fall this way: "2 working days before the unit's deadline".
+        """
+        if n < 0:
+            raise CalendarError(f"working days: {n} is negative")
+        while n > 0:
+            day -= ONE_DAY
+            if self.is_working_day(day):
+                n -= 1
+        return day
+
     def _is_indexed_working(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self._reasons
 

@@ -116,6 +116,7 @@ class Role(StrEnum):
     QUALIFIED_PERSON = "qualified_person"  # s36(5): a named statutory role
     NATIONAL_SECURITY_LEAD = "national_security_lead"
     MANAGER = "manager"  # watches statistics and every case
+    ADMIN = "admin"  # reference data and calendars; acts on no case
 
 
 @dataclass(frozen=True)

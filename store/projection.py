@@ -21,6 +21,7 @@ from sqlalchemy import Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from domain.case import CaseView
 from store.audit import AuditEntry, append_audit
 from store.db import dialect_insert
 from store.models import (
@@ -32,7 +33,6 @@ from store.models import (
     TaskRow,
     utcnow,
 )
-from workflows.case import CaseView
 
 RESPONSE_DOCUMENT = "response"
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from domain.case import CaseView
 from store.models import CaseRow
 from store.projection import (
     CHILD_TABLES,
@@ -27,7 +28,6 @@ from store.projection import (
     log_timeline,
     write_case_view,
 )
-from workflows.case import CaseView
 
 Snapshot = dict[str, Any]
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from domain.case import CasePolicy
 from statute.exemptions import Role
 from store.audit import record_ref_change
 from store.models import AuthoritySettingRow, RoutingRuleRow, SignOffPolicyRow, UnitRow, UserRow
@@ -28,7 +29,6 @@ from store.schema import (
     route_text,
     validation_problems,
 )
-from workflows.case import CasePolicy
 
 Change = Literal["added", "updated", "unchanged"]
 _M = TypeVar("_M", bound=BaseModel)

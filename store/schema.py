@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from domain.case import CasePolicy, ReminderSchedule
 from statute.exemptions import COST_LIMIT_HOURS, Role, SignOffPolicy, get_exemption
-from workflows.case import CasePolicy, ReminderSchedule
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 DEFAULT_REFERENCE_PATTERN = "{force}.FOI.{yy}.{seq:06d}"

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from domain.case import AnswerKind, ExemptionClaim, Question, Task
 from statute.exemptions import Outcome, get_exemption
-from workflows.case import AnswerKind, ExemptionClaim, Question, Task
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,40 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     import pendulum
 
+    from domain.case import (
+        CLOSED_STATUSES,
+        Actor,
+        Answer,
+        AnswerKind,
+        CaseStatus,
+        CaseView,
+        ClockView,
+        ReminderSent,
+        ResponseDraft,
+        SignOff,
+        SignOffStatus,
+        Task,
+        TaskStatus,
+        TimelineEntry,
+    )
+    from domain.messages import (
+        AnswerTask,
+        ApproveResponse,
+        CalendarChanged,
+        CaseResult,
+        CaseState,
+        ClockEventRecord,
+        CloseCase,
+        CostDecision,
+        IssueResponse,
+        LoadCalendar,
+        Notification,
+        ReassignTask,
+        RecordClockEvent,
+        RequestInput,
+        RouteQuestions,
+        SignOffDecision,
+    )
     from statute import (
         CalendarData,
         ClockError,
@@ -51,40 +85,6 @@ with workflow.unsafe.imports_passed_through():
         get_exemption,
     )
     from workflows import letter
-    from workflows.case import (
-        CLOSED_STATUSES,
-        Actor,
-        Answer,
-        AnswerKind,
-        CaseStatus,
-        CaseView,
-        ClockView,
-        ReminderSent,
-        ResponseDraft,
-        SignOff,
-        SignOffStatus,
-        Task,
-        TaskStatus,
-        TimelineEntry,
-    )
-    from workflows.messages import (
-        AnswerTask,
-        ApproveResponse,
-        CalendarChanged,
-        CaseResult,
-        CaseState,
-        ClockEventRecord,
-        CloseCase,
-        CostDecision,
-        IssueResponse,
-        LoadCalendar,
-        Notification,
-        ReassignTask,
-        RecordClockEvent,
-        RequestInput,
-        RouteQuestions,
-        SignOffDecision,
-    )
     from workflows.search_attributes import (
         FOI_DUE_DATE,
         FOI_OVERDUE,
@@ -731,8 +731,8 @@ class FoiRequestWorkflow:
             for task in self._s.tasks:
                 if task.status not in OPEN_TASK:
                     continue
-                day = _working_days_before(
-                    cal, task.internal_due, sched.unit_reminder_before_task_due
+                day = cal.subtract_working_days(
+                    task.internal_due, sched.unit_reminder_before_task_due
                 )
                 plans.append(
                     (
@@ -761,7 +761,7 @@ class FoiRequestWorkflow:
                 (sched.manager_alert_at_working_day, "manager_alert", "manager"),
             ):
                 if 0 < at_day < limit:
-                    day = _working_days_before(cal, statutory, limit - at_day)
+                    day = cal.subtract_working_days(statutory, limit - at_day)
                     plans.append(
                         (
                             day,
@@ -998,7 +998,7 @@ class FoiRequestWorkflow:
         statutory = self._clock().due_date
         if statutory is not None and due >= statutory:
             # A unit's deadline must fall well inside the statutory one.
-            due = max(_working_days_before(cal, statutory, 2), cal.next_working_day(routed_on))
+            due = max(cal.subtract_working_days(statutory, 2), cal.next_working_day(routed_on))
         return due
 
     def _cost_hours(self) -> float:
@@ -1064,15 +1064,6 @@ class FoiRequestWorkflow:
             )
         )
         self._touch()
-
-
-def _working_days_before(cal: WorkingDayCalendar, day: date, n: int) -> date:
-    """The working day ``n`` working days before ``day``."""
-    while n > 0:
-        day -= timedelta(days=1)
-        if cal.is_working_day(day):
-            n -= 1
-    return day
 
 
 def letter_outcome(outcome: Outcome | None) -> str:

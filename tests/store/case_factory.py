@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from statute.exemptions import Outcome, Role
-from workflows.case import (
+from domain.case import (
     Answer,
     AnswerKind,
     CaseStatus,
@@ -23,6 +22,7 @@ from workflows.case import (
     TaskStatus,
     TimelineEntry,
 )
+from statute.exemptions import Outcome, Role
 
 RECEIVED = datetime(2023, 10, 2, 9, 30, tzinfo=UTC)
 REQUESTER = Requester(name="Zebedee Quartermaine", email="zq.requester@example.net")

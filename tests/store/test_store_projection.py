@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlmodel import SQLModel, col
 
+from domain.case import CaseStatus, CaseView
 from store.db import session_scope
 from store.models import AuditRow, CaseRow, DocumentRow
 from store.projection import apply_case_view
 from store.rebuild import Snapshot, case_snapshot, view_snapshot
-from workflows.case import CaseStatus, CaseView
 
 from case_factory import REQUESTER, make_view
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, text
 
+from domain.case import CaseView
 from store.audit import verify_audit
 from store.db import session_scope
 from store.projection import apply_case_view
 from store.rebuild import RebuildReport, case_snapshot, rebuild_read_model, view_snapshot
-from workflows.case import CaseView
 
 from case_factory import make_view
 

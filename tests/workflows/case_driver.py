@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 import yaml
 from temporalio.client import Client, WorkflowHandle
 
-from statute.exemptions import Role
-from workflows.case import (
+from domain.case import (
     CLOSED_STATUSES,
     Actor,
     Answer,
@@ -21,9 +20,8 @@ from workflows.case import (
     ExemptionClaim,
     RequestIntake,
 )
-from workflows.client import start_case
-from workflows.intake import split_questions
-from workflows.messages import (
+from domain.intake import split_questions
+from domain.messages import (
     AnswerTask,
     ApproveResponse,
     CloseCase,
@@ -32,6 +30,8 @@ from workflows.messages import (
     RouteQuestions,
     SignOffDecision,
 )
+from services.temporal import start_case
+from statute.exemptions import Role
 from workflows.request import FoiRequestWorkflow
 
 SEED_FILE = Path(__file__).resolve().parents[2] / "cli" / "demo" / "seed_case.yaml"

@@ -14,10 +14,10 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from services.temporal import DATA_CONVERTER, register_search_attributes
 from settings import get_settings
 from store.db import migrate
 from worker import build_worker
-from workflows.client import DATA_CONVERTER, register_search_attributes
 
 from case_driver import close_started_cases
 

@@ -20,15 +20,15 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).res
 from temporalio.client import WorkflowHandle  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
+from domain.messages import (  # noqa: E402
+    IssueResponse,
+    RecordClockEvent,
+)
+from services.temporal import DATA_CONVERTER, register_search_attributes  # noqa: E402
 from settings import get_settings  # noqa: E402
 from statute import ClockEventKind  # noqa: E402
 from store.db import migrate  # noqa: E402
 from worker import build_worker  # noqa: E402
-from workflows.client import DATA_CONVERTER, register_search_attributes  # noqa: E402
-from workflows.messages import (  # noqa: E402
-    IssueResponse,
-    RecordClockEvent,
-)
 from workflows.request import FoiRequestWorkflow  # noqa: E402
 
 from case_driver import (  # noqa: E402

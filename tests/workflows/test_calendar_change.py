@@ -12,11 +12,11 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain.case import CaseView
+from domain.messages import CalendarChanged
 from statute import calendar_for, get_regime
 from statute.calendar import SCOTLAND, long_date
 from store.calendars import calendar_repository
-from workflows.case import CaseView
-from workflows.messages import CalendarChanged
 from workflows.request import FoiRequestWorkflow
 
 from case_driver import noon_on, route_seed, start_seed

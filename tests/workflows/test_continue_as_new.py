@@ -5,9 +5,9 @@ from __future__ import annotations
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from workflows.case import CasePolicy, CaseStatus
-from workflows.client import start_case
-from workflows.messages import IssueResponse, RequestInput
+from domain.case import CasePolicy, CaseStatus
+from domain.messages import IssueResponse, RequestInput
+from services.temporal import start_case
 from workflows.request import FoiRequestWorkflow
 
 from case_driver import OFFICER, answer_seed, route_seed, seed_intake, sign_off_and_approve

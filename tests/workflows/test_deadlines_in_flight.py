@@ -11,6 +11,13 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain.case import Answer, AnswerKind, CaseStatus, CaseView
+from domain.messages import (
+    AnswerTask,
+    CostDecision,
+    IssueResponse,
+    RecordClockEvent,
+)
 from settings import get_settings
 from statute import ClockEventKind, calendar_for, get_regime, local_date
 from statute.calendar import WorkingDayCalendar
@@ -18,13 +25,6 @@ from statute.exemptions import Outcome
 from store.calendars import calendar_repository
 from store.db import get_engine
 from store.models import OutboxRow
-from workflows.case import Answer, AnswerKind, CaseStatus, CaseView
-from workflows.messages import (
-    AnswerTask,
-    CostDecision,
-    IssueResponse,
-    RecordClockEvent,
-)
 from workflows.request import FoiRequestWorkflow
 
 from case_driver import (

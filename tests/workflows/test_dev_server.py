@@ -19,6 +19,8 @@ from temporalio.worker import Worker
 from typer.testing import CliRunner
 
 from cli.main import app
+from domain.case import CaseView
+from services.temporal import DATA_CONVERTER, case_state, signal_calendar_change
 from settings import get_settings
 from starter import start_request
 from statute.calendar import NORTHERN_IRELAND
@@ -27,8 +29,6 @@ from store.db import get_engine, session_scope
 from store.models import CaseRow
 from store.seed import apply_seed, load_seed
 from worker import build_worker
-from workflows.case import CaseView
-from workflows.client import DATA_CONVERTER, case_state, signal_calendar_change
 from workflows.search_attributes import ALL_KEYS
 
 from case_driver import SEED_FILE

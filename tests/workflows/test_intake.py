@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from domain.intake import split_questions
 from store.seed import load_seed
-from workflows.intake import split_questions
 
 from case_driver import SEED_FILE, SEED_ROUTES
 

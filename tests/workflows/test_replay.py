@@ -11,8 +11,8 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from services.temporal import DATA_CONVERTER
 from worker import SANDBOX, WORKFLOWS
-from workflows.client import DATA_CONVERTER
 
 HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("*.json"))
 

@@ -8,14 +8,14 @@ from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain.case import CaseStatus, SignOffStatus, TaskStatus
+from domain.messages import ApproveResponse, IssueResponse, SignOffDecision
 from settings import get_settings
 from statute.exemptions import Outcome, Role
 from store.audit import verify_audit
 from store.db import get_engine, session_scope
 from store.models import AuditRow, CaseRow
 from store.rebuild import case_snapshot, rebuild_read_model, view_snapshot
-from workflows.case import CaseStatus, SignOffStatus, TaskStatus
-from workflows.messages import ApproveResponse, IssueResponse, SignOffDecision
 from workflows.request import FoiRequestWorkflow
 
 from case_driver import DPO, OFFICER, SENIOR, answer_seed, route_seed, start_seed

@@ -9,10 +9,10 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain.case import Actor, Answer, AnswerKind, ExemptionClaim
+from domain.messages import AnswerTask, RecordClockEvent, SignOffDecision
 from statute.clock import ClockEventKind
 from statute.exemptions import Role
-from workflows.case import Actor, Answer, AnswerKind, ExemptionClaim
-from workflows.messages import AnswerTask, RecordClockEvent, SignOffDecision
 from workflows.request import FoiRequestWorkflow
 
 from case_driver import (

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from workflows.case import Question
+from domain.case import Question
 
 _NUMBERED = re.compile(r"^\s*(?:Q(?:uestion)?\s*)?(\d{1,3})\s*[.)\-:]\s+(.*\S)\s*$", re.IGNORECASE)
 

@@ -6,10 +6,7 @@ from datetime import date, datetime, timedelta
 
 from pydantic import BaseModel, Field
 
-from statute.clock import ClockEventKind
-from statute.exemptions import Outcome
-from statute.regimes import ExtensionKind
-from workflows.case import (
+from domain.case import (
     Actor,
     Answer,
     CasePolicy,
@@ -21,6 +18,9 @@ from workflows.case import (
     Task,
     TimelineEntry,
 )
+from statute.clock import ClockEventKind
+from statute.exemptions import Outcome
+from statute.regimes import ExtensionKind
 
 
 class ClockEventRecord(BaseModel):
@@ -150,6 +150,15 @@ class Notification(BaseModel):
     audience: str
     subject: str
     body: str
+
+
+class UpdateResult(BaseModel):
+    """What an update returns: small, so histories stay lean; callers read the case for the rest."""
+
+    reference: str
+    version: int
+    status: CaseStatus
+    changed: str  # what the action did, in words ("Q4 answered: exempt, s31(1)(a)")
 
 
 class CaseResult(BaseModel):

@@ -28,10 +28,10 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.calendar import load_calendar
+from domain.case import CaseView
+from domain.intake import intake_key
+from domain.messages import CalendarChanged, LoadCalendar, RequestInput
 from settings import Settings
-from workflows.case import CaseView
-from workflows.intake import intake_key
-from workflows.messages import CalendarChanged, LoadCalendar, RequestInput
 from workflows.request import FoiRequestWorkflow
 from workflows.search_attributes import ALL_KEYS, FOI_INTAKE_KEY, FOI_REGIME, FOI_STATUS
 
