@@ -24,6 +24,7 @@ run: $(STAMP) services
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -37,7 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .data .mypy_cache .ruff_cache
+	rm -rf $(VENV) .data .mypy_cache .ruff_cache .import_linter_cache
 
 # Re-record the replay histories in tests/histories/ (only for a deliberate, patched change).
 histories: $(STAMP)
