@@ -12,9 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from statute.exemptions import Outcome, Role, SignOffPolicy
-
-_DEFAULT_SIGN_OFF = SignOffPolicy()
+from statute.clock import LONDON
+from statute.exemptions import DEFAULT_SIGN_OFF_POLICY, Outcome, Role, SignOffPolicy
 
 
 class Actor(BaseModel):
@@ -67,11 +66,13 @@ class CasePolicy(BaseModel):
     authority_name: str = "the authority"
     task_working_days: int = 10
     cost_limit_hours: float = 18.0
-    sign_off_default_role: Role = _DEFAULT_SIGN_OFF.default_role
-    sign_off_roles: dict[str, Role] = Field(default_factory=lambda: dict(_DEFAULT_SIGN_OFF.roles))
+    sign_off_default_role: Role = DEFAULT_SIGN_OFF_POLICY.default_role
+    sign_off_roles: dict[str, Role] = Field(
+        default_factory=lambda: dict(DEFAULT_SIGN_OFF_POLICY.roles)
+    )
     reminders: ReminderSchedule = Field(default_factory=ReminderSchedule)
     roll_non_working_receipt: bool = False
-    time_zone: str = "Europe/London"
+    time_zone: str = LONDON
     calendar_version: int | None = None  # None: the newest when the case starts
     # Continue-as-new beyond this many history events (the server also suggests it, by size).
     history_event_limit: int = 8_000

@@ -1,6 +1,7 @@
 """Intake helpers: split numbered request text into questions, suggest owning units, dedupe key.
 
-Pure functions: the officer confirms what they suggest.
+Pure functions: the officer confirms what they suggest. ``suggest_units`` is the one routing rule:
+the store's ``refdata.route`` and the seed file apply it to the rules they hold.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, field_validator
 
 from domain.case import Question
 
@@ -34,23 +35,37 @@ def split_questions(text: str) -> list[Question]:
 
 
 class RoutingRule(BaseModel):
-    phrase: str
+    """A phrase that suggests the unit owning a question. The lower priority number wins."""
+
+    phrase: str = Field(min_length=2, max_length=200)
     unit: str
-    priority: int = 0
+    priority: int = 100
+
+    @field_validator("phrase", mode="before")
+    @classmethod
+    def _normalise(cls, value: object) -> object:
+        # Before the length check, so "  a  " is refused rather than stored as "a".
+        return " ".join(value.split()) if isinstance(value, str) else value
+
+    def matches(self, text: str) -> bool:
+        """Whole words, any case, a plain plural allowed: "advisory group" matches "Independent
+        Advisory Groups", and "VAWG" does not match inside "VAWGPANEL"."""
+        words = r"\s+".join(re.escape(w) for w in self.phrase.split())
+        pattern = rf"(?<!\w){words}(?:e?s)?(?!\w)"
+        return re.search(pattern, text, flags=re.IGNORECASE) is not None
 
 
 def suggest_units(question: str, rules: Iterable[RoutingRule]) -> list[str]:
-    """Units whose phrases occur in the question, best first (priority, then longest phrase)."""
-    lowered = question.lower()
-    hits = sorted(
-        (r for r in rules if r.phrase.lower() in lowered),
-        key=lambda r: (-r.priority, -len(r.phrase)),
+    """The units whose rules match ``question``, best first, no repeats.
+
+    Best is the lowest priority number, then the longest (most specific) phrase; the phrase itself
+    breaks remaining ties so the order never depends on how the rules were stored.
+    """
+    ranked = sorted(
+        (r for r in rules if r.matches(question)),
+        key=lambda r: (r.priority, -len(r.phrase), r.phrase.lower()),
     )
-    units: list[str] = []
-    for rule in hits:
-        if rule.unit not in units:
-            units.append(rule.unit)
-    return units
+    return list(dict.fromkeys(r.unit for r in ranked))
 
 
 def intake_key(received_at: datetime, request_text: str) -> str:

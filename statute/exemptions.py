@@ -135,10 +135,43 @@ class SignOffPolicy:
 
     def role_for(self, section: str) -> Role:
         exemption = get_exemption(section)
-        if exemption.section == "36":
-            # No policy can hand the s36 opinion to anyone but the qualified person.
-            return Role.QUALIFIED_PERSON
+        statutory = STATUTORY_SIGN_OFF.get(exemption.section)
+        if statutory is not None:
+            # No policy can hand a decision the Act gives to a named person to anyone else.
+            return statutory.role
         return self.roles.get(exemption.section, self.default_role)
+
+
+DEFAULT_SIGN_OFF_POLICY = SignOffPolicy()
+
+
+@dataclass(frozen=True)
+class StatutorySignOff:
+    """A sign-off the Act itself gives to a named role, whatever the authority's policy says."""
+
+    role: Role
+    why: str
+
+
+STATUTORY_SIGN_OFF: Mapping[str, StatutorySignOff] = {
+    # s36(2): the exemption applies only "in the reasonable opinion of a qualified person" (s36(5)).
+    "36": StatutorySignOff(
+        Role.QUALIFIED_PERSON, "the qualified person's reasonable opinion (s36(2))"
+    ),
+}
+
+
+def check_sign_off_role(section: str, role: Role) -> str:
+    """The catalogue's section key for ``section`` when ``role`` may be made to sign it off.
+
+    ``ValueError`` when the Act names someone else (s36: only the qualified person), and
+    ``UnknownExemptionError`` for a section that is not a Part II exemption.
+    """
+    key = get_exemption(section).section
+    statutory = STATUTORY_SIGN_OFF.get(key)
+    if statutory is not None and role is not statutory.role:
+        raise ValueError(f"section {key} needs {statutory.why}, not the {role.value} role")
+    return key
 
 
 class Outcome(StrEnum):

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from domain.case import CasePolicy
-from statute.exemptions import Role
+from domain.intake import suggest_units
+from statute.exemptions import Role, check_sign_off_role
 from store.audit import record_ref_change
 from store.models import AuthoritySettingRow, RoutingRuleRow, SignOffPolicyRow, UnitRow, UserRow
 from store.schema import (
@@ -25,8 +26,6 @@ from store.schema import (
     UserSpec,
     case_policy_from,
     check_directory,
-    check_sign_off_role,
-    route_text,
     validation_problems,
 )
 
@@ -84,7 +83,7 @@ def list_rules(session: Session) -> list[RoutingRuleSpec]:
 
 def route(session: Session, text: str) -> list[str]:
     """The units the routing rules send ``text`` to, best first."""
-    return route_text(list_rules(session), text)
+    return suggest_units(text, list_rules(session))
 
 
 def sign_off_roles(session: Session) -> dict[str, Role]:

@@ -5,21 +5,20 @@ No database here, so the CLI can read a seed file as a directory before any data
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from domain.case import CasePolicy, ReminderSchedule
-from statute.exemptions import COST_LIMIT_HOURS, Role, SignOffPolicy, get_exemption
+from domain.intake import RoutingRule
+from statute.clock import LONDON
+from statute.exemptions import COST_LIMIT_HOURS, DEFAULT_SIGN_OFF_POLICY, Role
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 DEFAULT_REFERENCE_PATTERN = "{force}.FOI.{yy}.{seq:06d}"
 AuthorityKind = Literal["central_government", "other"]
-
-_DEFAULT_SIGN_OFF = SignOffPolicy()
 
 
 def format_reference(pattern: str, *, force: str, year: int, seq: int) -> str:
@@ -28,8 +27,17 @@ def format_reference(pattern: str, *, force: str, year: int, seq: int) -> str:
 
 
 def validation_problems(exc: ValidationError) -> list[str]:
-    """Pydantic's errors as ``where: what`` lines a person can act on."""
-    return [f"{'.'.join(map(str, e['loc'])) or '(top level)'}: {e['msg']}" for e in exc.errors()]
+    """Pydantic's errors as ``where: what`` lines a person can act on.
+
+    The one formatter for validation errors: a validator's own ``ValueError`` text is shown as
+    written, without pydantic's "Value error, " prefix.
+    """
+    problems: list[str] = []
+    for error in exc.errors():
+        where = ".".join(map(str, error["loc"])) or "(top level)"
+        what = error["msg"].removeprefix("Value error, ")
+        problems.append(f"{where}: {what}")
+    return problems
 
 
 class StrictModel(BaseModel):
@@ -44,10 +52,10 @@ class AuthoritySettings(StrictModel):
     reference_pattern: str = DEFAULT_REFERENCE_PATTERN
     # None: the s12 appropriate limit for the kind (Fees Regulations 2004: 24 h or 18 h).
     cost_limit_hours: float | None = Field(default=None, gt=0)
-    time_zone: str = "Europe/London"
+    time_zone: str = LONDON
     task_working_days: int = Field(default=10, ge=1, le=20)
     roll_non_working_receipt: bool = False
-    sign_off_default_role: Role = _DEFAULT_SIGN_OFF.default_role
+    sign_off_default_role: Role = DEFAULT_SIGN_OFF_POLICY.default_role
     reminders: ReminderSchedule = Field(default_factory=ReminderSchedule)
 
     @field_validator("reference_pattern")
@@ -72,7 +80,7 @@ class AuthoritySettings(StrictModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"{value!r} is not an IANA time zone (e.g. 'Europe/London')") from None
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. {LONDON!r})") from None
         return value
 
     @property
@@ -98,36 +106,10 @@ class UserSpec(StrictModel):
     active: bool = True
 
 
-class RoutingRuleSpec(StrictModel):
-    phrase: str = Field(min_length=2, max_length=200)
-    unit: str
-    priority: int = 100  # lower wins
+class RoutingRuleSpec(RoutingRule):
+    """A routing rule as the seed file and the table hold it; matching is ``domain.intake``'s."""
 
-    @field_validator("phrase")
-    @classmethod
-    def _normalise(cls, value: str) -> str:
-        return " ".join(value.split())
-
-    def matches(self, text: str) -> bool:
-        """Whole words, any case, a plain plural allowed: "advisory group" matches "Independent
-        Advisory Groups", and "VAWG" does not match inside "VAWGPANEL"."""
-        words = r"\s+".join(re.escape(w) for w in self.phrase.split())
-        pattern = rf"(?<!\w){words}(?:e?s)?(?!\w)"
-        return re.search(pattern, text, flags=re.IGNORECASE) is not None
-
-
-def route_text(rules: Iterable[RoutingRuleSpec], text: str) -> list[str]:
-    """The units whose rules match ``text``, best (lowest priority number) first, no repeats."""
-    ranked = sorted((r for r in rules if r.matches(text)), key=lambda r: (r.priority, r.phrase))
-    return list(dict.fromkeys(r.unit for r in ranked))
-
-
-def check_sign_off_role(section: str, role: Role) -> str:
-    """The catalogue's section key for ``section``; s36 can only be the qualified person's."""
-    key = get_exemption(section).section
-    if key == "36" and role is not Role.QUALIFIED_PERSON:
-        raise ValueError("section 36 needs the qualified person's reasonable opinion (s36(2))")
-    return key
+    model_config = ConfigDict(extra="forbid")
 
 
 def check_directory(
@@ -172,7 +154,9 @@ def case_policy_from(
         task_working_days=authority.task_working_days,
         cost_limit_hours=authority.effective_cost_limit_hours,
         sign_off_default_role=authority.sign_off_default_role,
-        sign_off_roles=dict(_DEFAULT_SIGN_OFF.roles if sign_off_roles is None else sign_off_roles),
+        sign_off_roles=dict(
+            DEFAULT_SIGN_OFF_POLICY.roles if sign_off_roles is None else sign_off_roles
+        ),
         reminders=authority.reminders,
         roll_non_working_receipt=authority.roll_non_working_receipt,
         time_zone=authority.time_zone,

@@ -15,7 +15,8 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 from sqlalchemy.orm import Session
 
-from statute.exemptions import Role
+from domain.intake import suggest_units
+from statute.exemptions import Role, check_sign_off_role
 from store import refdata
 from store.schema import (
     AuthoritySettings,
@@ -24,8 +25,6 @@ from store.schema import (
     UnitSpec,
     UserSpec,
     check_directory,
-    check_sign_off_role,
-    route_text,
     validation_problems,
 )
 
@@ -55,7 +54,7 @@ class Seed(StrictModel):
         return self
 
     def route(self, text: str) -> list[str]:
-        return route_text(self.routing_rules, text)
+        return suggest_units(text, self.routing_rules)
 
     def users_with(self, role: Role, unit: str | None = None) -> list[UserSpec]:
         return [

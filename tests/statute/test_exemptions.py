@@ -12,6 +12,7 @@ from statute.exemptions import (
     Role,
     SignOffPolicy,
     UnknownExemptionError,
+    check_sign_off_role,
     get_exemption,
 )
 
@@ -57,6 +58,16 @@ def test_only_the_qualified_person_can_sign_off_section_36() -> None:
     assert policy.role_for("36") == Role.QUALIFIED_PERSON
     assert SignOffPolicy().role_for("s40") == Role.DATA_PROTECTION_OFFICER
     assert SignOffPolicy().role_for("43") == Role.SENIOR_OFFICER
+
+
+def test_a_policy_may_not_give_section_36_to_anyone_but_the_qualified_person() -> None:
+    with pytest.raises(ValueError, match=r"section 36 needs the qualified person's reasonable"):
+        check_sign_off_role("s36", Role.SENIOR_OFFICER)
+    assert check_sign_off_role("Section 36", Role.QUALIFIED_PERSON) == "36"
+    # Other sections are the authority's choice; the key comes back as the catalogue spells it.
+    assert check_sign_off_role("s40", Role.SENIOR_OFFICER) == "40"
+    with pytest.raises(UnknownExemptionError, match="'s45'"):
+        check_sign_off_role("s45", Role.SENIOR_OFFICER)
 
 
 def test_cost_limits_and_outcome_labels() -> None:
