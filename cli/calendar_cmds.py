@@ -39,7 +39,7 @@ def show(
     all_versions: bool = typer.Option(False, "--all", help="List every stored version."),
 ) -> None:
     """The calendar deadlines are computed with: version, fingerprint, coverage."""
-    repo = calendar_repository()
+    repo = calendar_repository(get_settings())
     try:
         if all_versions:
             versions = repo.versions()
@@ -83,7 +83,7 @@ def refresh(
 ) -> None:
     """Fetch the GOV.UK bank-holidays feed; store a new version if anything changed."""
     feed_url = url or get_settings().calendar_feed_url
-    repo = calendar_repository()
+    repo = calendar_repository(get_settings())
     try:
         latest = repo.latest()
         feed = fetch_bank_holidays(feed_url)
@@ -128,7 +128,7 @@ def add(
         divisions = [division]
     else:
         _fail(f"division: {division!r} is not one of {', '.join(DIVISIONS)}, {ALL_DIVISIONS}")
-    repo = calendar_repository()
+    repo = calendar_repository(get_settings())
     try:
         latest = repo.latest()
         source = f"{when} added by hand ({division}): {reason.strip()}"
@@ -151,7 +151,7 @@ def notify(
     version: int = typer.Option(0, "--version", help="The version to announce (default: latest)."),
 ) -> None:
     """Tell every running case about a calendar version (a Temporal batch signal)."""
-    if not tell_running_cases(version or calendar_repository().latest().version):
+    if not tell_running_cases(version or calendar_repository(get_settings()).latest().version):
         raise typer.Exit(code=1)
 
 

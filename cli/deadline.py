@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from settings import get_settings
 from statute import (
     REGIMES,
     CalendarData,
@@ -75,7 +76,7 @@ def deadline(
     if explain and (as_json or len(dates) != 1):
         _fail("--explain: give exactly one DATE (and not --json)", code=2)
     try:
-        data = calendar_repository().latest()
+        data = calendar_repository(get_settings()).latest()
     except CalendarError as exc:
         _fail(f"calendar: {exc}", code=1)
     calendar = calendar_for(chosen, data)

@@ -7,7 +7,7 @@ SQLite under the data directory by default, PostgreSQL via ``FOIFLOW_DATABASE_UR
   ``store.rebuild.rebuild_read_model``;
 * ``store.outbox.enqueue_notification`` / ``mark_sent``; ``store.references.allocate_reference``;
 * ``store.seed.load_seed`` (no database needed) / ``apply_seed``; ``store.refdata`` for edits;
-* ``store.audit.verify_audit``; ``store.calendar_versions.DbCalendarRepository``.
+* ``store.audit.verify_audit``; ``store.calendars.calendar_repository(settings)``.
 
 Workflow code never imports this package (its table classes break the Temporal sandbox).
 """

@@ -1,4 +1,4 @@
-"""Calendar versions in the database, behind ``store.calendars.CalendarRepository``.
+"""Calendar versions in the database, behind ``store.calendar_protocol.CalendarRepository``.
 
 Same contract as the file repository: version 1 is the packaged snapshot (implicit until something
 is saved), versions count up and are never rewritten, and saving content identical to the latest
@@ -16,7 +16,7 @@ from sqlmodel import col
 
 from statute.calendar import CalendarData, CalendarError, packaged_calendar
 from store.audit import lock_chain, record_ref_change
-from store.calendars import CalendarRepository, CalendarVersionNotFound
+from store.calendar_protocol import CalendarRepository, CalendarVersionNotFound
 from store.db import session_scope
 from store.models import REF_DATA_KEY, CalendarVersionRow
 

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.main import app
+from settings import get_settings
 from statute import packaged_calendar
 from store.calendars import calendar_repository
 
@@ -75,7 +76,7 @@ def test_refresh_stores_a_new_version_and_prints_the_diff(data_dir: Path) -> Non
     # FOISA deadlines now skip the new Scottish holiday; 1 Jun 2026 was due Mon 29 Jun
     deadline = invoke("deadline", "--regime", "foisa", "2026-06-01")
     assert deadline.stdout == "2026-06-01\t2026-06-30\n"
-    stored = calendar_repository().versions()
+    stored = calendar_repository(get_settings()).versions()
     assert [v.version for v in stored] == [1, 2]
 
 
@@ -101,7 +102,7 @@ def test_refresh_keeps_holidays_added_by_hand() -> None:
 
 def test_an_unreachable_feed_is_one_clear_line_and_loses_nothing(data_dir: Path) -> None:
     invoke("calendar", "add", "2026-06-15", "--division", "scotland", "--reason", "Extra")
-    before = [v.fingerprint for v in calendar_repository().versions()]
+    before = [v.fingerprint for v in calendar_repository(get_settings()).versions()]
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))  # bound, not listening: the connection is refused
         url = f"http://127.0.0.1:{sock.getsockname()[1]}/bank-holidays.json"
@@ -111,7 +112,7 @@ def test_an_unreachable_feed_is_one_clear_line_and_loses_nothing(data_dir: Path)
         f"error: could not reach the GOV.UK bank-holidays feed at {url}:"
     )
     assert result.stderr.count("\n") == 1
-    assert [v.fingerprint for v in calendar_repository().versions()] == before
+    assert [v.fingerprint for v in calendar_repository(get_settings()).versions()] == before
 
 
 def test_a_broken_feed_is_an_error_and_stores_nothing(data_dir: Path) -> None:
@@ -122,7 +123,7 @@ def test_a_broken_feed_is_an_error_and_stores_nothing(data_dir: Path) -> None:
     with serving(b"{}", status=500) as url:
         result = invoke("calendar", "refresh", "--url", url)
     assert "answered HTTP 500" in result.stderr
-    assert [v.version for v in calendar_repository().versions()] == [1]
+    assert [v.version for v in calendar_repository(get_settings()).versions()] == [1]
 
 
 def test_add_records_a_new_version() -> None:

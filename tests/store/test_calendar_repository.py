@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from settings import get_settings
 from statute import CalendarError, packaged_calendar
 from statute.calendar import ALL_UK, SCOTLAND
 from store.calendars import (
@@ -95,10 +96,10 @@ def test_the_default_repository_is_the_database_and_imports_a_legacy_file(
     legacy_v2 = legacy.save_new(
         PACKAGED.with_proclaimed(date(2026, 6, 15), [SCOTLAND], "X", version=0)
     )
-    repo: CalendarRepository = calendar_repository()
+    repo: CalendarRepository = calendar_repository(get_settings())
     assert [v.fingerprint for v in repo.versions()] == [PACKAGED.fingerprint, legacy_v2.fingerprint]
     assert not (tmp_path / "data" / "calendars.json").exists()
     saved = repo.save_new(PACKAGED.with_proclaimed(date(2026, 6, 16), [SCOTLAND], "Y", version=0))
     assert saved.version == 3
-    assert calendar_repository().latest().fingerprint == saved.fingerprint
+    assert calendar_repository(get_settings()).latest().fingerprint == saved.fingerprint
     assert (tmp_path / "data" / "foiflow.db").exists()

@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 
 from domain.case import CaseView
 from domain.messages import CalendarChanged
+from settings import get_settings
 from statute import calendar_for, get_regime
 from statute.calendar import SCOTLAND, long_date
 from store.calendars import calendar_repository
@@ -46,7 +47,7 @@ async def test_a_proclaimed_holiday_moves_the_due_date_and_the_reminders(
     old_due = view.clock.due_date
     assert old_due is not None and view.clock.calendar_version == 1
 
-    repository = calendar_repository()
+    repository = calendar_repository(get_settings())
     packaged = repository.latest()
     old_cal = calendar_for(get_regime("foia"), packaged)
     holiday = old_cal.add_working_days(view.clock.start_date, 5)
