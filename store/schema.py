@@ -15,6 +15,7 @@ from domain.case import CasePolicy, ReminderSchedule
 from domain.intake import RoutingRule
 from statute.clock import LONDON
 from statute.exemptions import COST_LIMIT_HOURS, DEFAULT_SIGN_OFF_POLICY, Role
+from statute.exemptions import check_sign_off_role as check_sign_off_role  # callers import it here
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 DEFAULT_REFERENCE_PATTERN = "{force}.FOI.{yy}.{seq:06d}"
