@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import math
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
@@ -125,9 +126,12 @@ class RuleOut(BaseModel):
     priority: int
 
 
+PRIORITY_RANGE = (0, 1_000_000)  # fits the column on every engine, with room to spare
+
+
 class RulePatch(_Patch):
     unit: str | None = None
-    priority: int | None = None
+    priority: int | None = Field(default=None, ge=PRIORITY_RANGE[0], le=PRIORITY_RANGE[1])
 
 
 class SignOffPolicyOut(BaseModel):
@@ -342,8 +346,15 @@ def _rule_by_phrase(session: Session, phrase: str) -> RoutingRuleRow | None:
     return next((r for r in _rule_rows(session) if r.phrase.lower() == wanted), None)
 
 
+def _check_priority(priority: int) -> None:
+    low, high = PRIORITY_RANGE
+    if not low <= priority <= high:
+        raise Rejected(f"must be between {low} and {high:,} (lower wins)", "priority")
+
+
 def create_rule(session: Session, actor: Actor, spec: RoutingRuleSpec) -> RuleOut:
     require_admin(actor)
+    _check_priority(spec.priority)
     if _rule_by_phrase(session, spec.phrase) is not None:
         raise Conflict(f"a routing rule for {spec.phrase!r} already exists", "phrase")
     if spec.unit not in {u.id for u in refdata.list_units(session)}:
@@ -382,6 +393,8 @@ def replace_settings(
 ) -> AuthoritySettings:
     """Store the whole settings document (as ``get_settings`` returns it); new cases use it."""
     require_admin(actor)
+    if settings.cost_limit_hours is not None and not math.isfinite(settings.cost_limit_hours):
+        raise Rejected("must be a finite number of hours, or null", "cost_limit_hours")
     refdata.save_authority(session, settings, actor.user_id)
     return refdata.get_authority(session)
 

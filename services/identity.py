@@ -129,7 +129,8 @@ class DemoLogin:
 
 
 def normalise_username(username: str) -> str:
-    return username.strip().lower()[:64]
+    # NUL never belongs in a name, and PostgreSQL text cannot hold it.
+    return username.replace("\x00", "").strip().lower()[:64]
 
 
 def _sha256(text: str) -> str:
@@ -276,7 +277,7 @@ class Identity:
         clears the username's count. Refused attempts while limited are not counted, so waiting
         out ``Retry-After`` always works.
         """
-        name, addr = normalise_username(username), (address or "unknown")[:64]
+        name, addr = normalise_username(username), (address or "unknown").replace("\x00", "")[:64]
         with session_scope(self.engine) as session:
             wait = self._retry_after(session, name, addr)
         if wait:

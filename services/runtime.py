@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 from temporalio.client import Client
 
@@ -27,6 +28,9 @@ from settings import Settings
 from store.db import get_engine, migrate, session_scope
 
 TemporalClient = Client  # for front ends' annotations: they reach Temporal only through here
+# Values that passed validation but that the database cannot hold (a NUL in PostgreSQL text, an
+# integer wider than the column): bad input, so front ends answer 422, never 500.
+STORE_VALUE_ERRORS: tuple[type[Exception], ...] = (DataError, OverflowError)
 CONNECT_TIMEOUT_S = 5.0
 RECONNECT_AFTER_S = 5.0  # after a failed connect, requests fail fast this long before a retry
 

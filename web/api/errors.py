@@ -28,6 +28,7 @@ from services.errors import (
     Unavailable,
 )
 from services.identity import NotAuthenticated, RateLimited
+from services.runtime import STORE_VALUE_ERRORS
 
 # Most specific first: Conflict is a Rejected, CsrfRejected a Forbidden.
 STATUS_OF: tuple[tuple[type[ServiceError], int], ...] = (
@@ -149,6 +150,18 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": problems}, status_code=422)
 
 
+async def _unstorable(request: Request, exc: Exception) -> JSONResponse:
+    problem = FieldProblem(
+        loc=field_loc(request, ""),
+        msg="a value cannot be stored: a number out of range, or characters the database "
+        "refuses (such as NUL)",
+        type="value_not_storable",
+    )
+    return JSONResponse({"detail": [problem.model_dump()]}, status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, _service_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    for kind in STORE_VALUE_ERRORS:
+        app.add_exception_handler(kind, _unstorable)
