@@ -41,7 +41,7 @@ from settings import Settings
 from statute.exemptions import Role
 from store import identity as rows
 from store.audit import record_ref_change
-from store.db import session_scope
+from store.db import get_engine, migrate, session_scope
 from store.models import UserRow, utcnow
 
 DEMO_LOGINS_FILE = "demo-logins.csv"
@@ -470,6 +470,13 @@ class Identity:
                 roles=[Role(r) for r in user.roles],
                 units=list(user.units),
             )
+
+
+def demo_logins(settings: Settings) -> list[DemoLogin]:
+    """For ``foiflow up``: passwords for the demo directory's users, as ``(username, role,
+    password)`` rows, also written to ``$FOIFLOW_DATA_DIR/demo-logins.csv`` (mode 0600)."""
+    migrate(settings.database_url)
+    return Identity(get_engine(settings.database_url), settings).ensure_demo_logins()
 
 
 def _read_demo_logins(path: Path) -> dict[str, str]:
