@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import stat
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,11 +16,13 @@ import pytest
 from argon2 import PasswordHasher
 from pydantic import SecretStr
 from sqlalchemy import Engine, select
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 from typer.testing import CliRunner
 
 from cli.store_cmds import app as store_app
-from services.errors import Rejected
+from domain.case import Actor
+from services import admin, idempotency
+from services.errors import Conflict, Rejected
 from services.identity import (
     DEMO_LOGINS_FILE,
     CsrfRejected,
@@ -32,6 +35,7 @@ from services.identity import (
     secret_key,
 )
 from settings import Settings
+from statute.exemptions import Role
 from store.db import dispose_engine, get_engine, migrate, session_scope
 from store.models import REF_DATA_KEY, AuditRow, CredentialRow, LoginAttemptRow
 from store.seed import apply_seed, load_seed
@@ -81,8 +85,6 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     migrate(url)
     engine = get_engine(url)
     if request.param == "postgresql":
-        from sqlmodel import SQLModel
-
         with engine.begin() as conn:
             for table in reversed(SQLModel.metadata.sorted_tables):
                 conn.execute(table.delete())
@@ -340,3 +342,41 @@ def test_set_password_from_the_command_line(identity: Identity, settings: Settin
     )
     assert prompted.exit_code == 1
     assert "refused: user: 'nobody' is not a user" in prompted.stderr
+
+
+def test_concurrent_requests_with_one_idempotency_key_have_one_effect(engine: Engine) -> None:
+    """Two identical keyed requests at once (a double-click, a retry racing the original): the
+    unit is created once; each caller gets the first response or a 409, never a second effect."""
+    kevin = Actor(user_id="kevin-ashworth", roles=[Role.ADMIN])
+    scope = idempotency.IdempotencyScope("kevin-ashworth", "race-1", "POST", "/api/admin/units")
+    unit = admin.UnitSpec(id="fraud", name="Economic crime unit")
+    start = threading.Barrier(4)
+    outcomes: list[object] = []
+
+    def request() -> None:
+        start.wait()
+        try:
+            outcomes.append(
+                idempotency.run_once(
+                    engine, scope, unit, 201, lambda s: admin.create_unit(s, kevin, unit)
+                )
+            )
+        except Conflict as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    responses = [o for o in outcomes if isinstance(o, idempotency.StoredResponse)]
+    assert len(outcomes) == 4 and responses
+    assert {(r.status_code, str(r.body)) for r in responses} == {(201, str(unit.model_dump()))}
+    assert sum(not r.replayed for r in responses) <= 1
+    with session_scope(engine) as session:
+        added = session.scalars(
+            select(AuditRow).where(
+                col(AuditRow.kind) == "unit.added", col(AuditRow.text).contains("fraud")
+            )
+        ).all()
+    assert len(added) == 1
