@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GOVUK_FEED_URL = "https://www.gov.uk/bank-holidays.json"
@@ -33,6 +33,20 @@ class Settings(BaseSettings):
     )
     task_queue: str = "foiflow"
     calendar_feed_url: str = GOVUK_FEED_URL
+    # The web app (API and pages).
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(default=8000, ge=1, le=65535)
+    token_ttl_hours: float = Field(default=12, gt=0, le=24 * 90)
+    session_ttl_hours: float = Field(default=12, gt=0, le=24 * 90)
+    # Signs CSRF tokens. Empty: generated once and kept in $FOIFLOW_DATA_DIR/secret_key.
+    secret_key: SecretStr = SecretStr("")
+    # None: Secure cookies unless web_host is a loopback address (plain http in development).
+    cookie_secure: bool | None = None
+    # Failed logins within the window before further attempts get 429, per username and per
+    # client address (higher: an office shares one address).
+    login_window_minutes: int = Field(default=15, ge=1)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=20, ge=1)
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

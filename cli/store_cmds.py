@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -313,3 +314,27 @@ def _valid(build: Callable[[], _T]) -> _T:
         return build()
     except ValidationError as exc:
         _fail(f"refused: {'; '.join(validation_problems(exc))}")
+
+
+@users_app.command("set-password")
+def users_set_password(
+    user_id: str = typer.Argument(..., metavar="USER"),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from standard input's first line."
+    ),
+    actor: str | None = ACTOR_OPTION,
+) -> None:
+    """Set a user's password for logging in (ends their tokens and sessions)."""
+    from services.errors import ServiceError
+    from services.identity import Identity
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    settings = get_settings()
+    try:
+        ended = Identity(_engine(settings), settings).set_password(user_id, password, _actor(actor))
+    except ServiceError as exc:
+        _fail(f"refused: {exc}")
+    typer.echo(f"user {user_id}: password set" + (f"; {ended} login(s) ended" if ended else ""))

@@ -324,3 +324,94 @@ READ_MODEL_CHILDREN: tuple[type[SQLModel], ...] = (
     SignOffRow,
     ReminderSentRow,
 )
+
+
+# --- Identity: credentials, bearer tokens, page sessions, login attempts, idempotency ---------
+# Secrets are stored only as hashes (argon2 for passwords, sha256 for random tokens): a copy of
+# the database lets nobody log in or replay a session.
+
+
+class CredentialRow(SQLModel, table=True):
+    """A user's password hash (argon2). No row: the user cannot log in with a password."""
+
+    __tablename__ = "user_credentials"
+
+    user_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    )
+    password_hash: str = Field(sa_column=Column(Text, nullable=False))
+    updated_at: datetime = _ts()
+    last_login_at: datetime | None = _ts(nullable=True)
+
+
+class ApiTokenRow(SQLModel, table=True):
+    """An opaque bearer token, by the sha256 of its text; expires, and can be revoked."""
+
+    __tablename__ = "api_tokens"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(
+        sa_column=Column(
+            String(64), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    method: str = Field(default="password", max_length=32)  # how the user proved who they are
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A page session, by the sha256 of its cookie; its CSRF token is derived, not stored."""
+
+    __tablename__ = "web_sessions"
+
+    session_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(
+        sa_column=Column(
+            String(64), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    method: str = Field(default="password", max_length=32)
+    created_at: datetime = _ts()
+    expires_at: datetime = _ts()
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+class LoginAttemptRow(SQLModel, table=True):
+    """One login attempt, for rate limiting per username and per client address.
+
+    ``username`` is what was typed (normalised), not necessarily a user: guessing unknown names
+    must be limited the same way, or the limit would tell which names exist.
+    """
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_address_at", "address", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64)
+    address: str = Field(max_length=64)
+    at: datetime = _ts(index=True)
+    succeeded: bool
+
+
+class IdempotencyKeyRow(SQLModel, table=True):
+    """The response to a POST carrying an ``Idempotency-Key``: a repeat gets it back unchanged.
+
+    Keys are per user (two people may pick the same key); ``fingerprint`` is the sha256 of the
+    method, path and body, so the same key on a different request is refused, not replayed.
+    """
+
+    __tablename__ = "idempotency_keys"
+
+    user_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    )
+    key: str = Field(primary_key=True, max_length=255)
+    fingerprint: str = Field(max_length=64)
+    status_code: int
+    body: Any = Field(sa_column=Column(JSON, nullable=True))
+    created_at: datetime = _ts(index=True)

@@ -1,0 +1,14 @@
+"""All API routes, mounted under ``/api`` by ``web.app``. A new resource is a module in
+``routes/`` with its own ``router``, included here."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from web.api.routes import admin, deadline, health, login
+
+api_router = APIRouter()
+api_router.include_router(login.router)
+api_router.include_router(deadline.router)
+api_router.include_router(health.router)
+api_router.include_router(admin.router)

@@ -1,0 +1,60 @@
+"""The web app: an app factory, and ``app_from_env`` for uvicorn::
+
+    uvicorn --factory web.app:app_from_env --host 127.0.0.1 --port 8000
+
+JSON under ``/api``, the OpenAPI document at ``/openapi.json``, Swagger UI at ``/api/docs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from services.identity import Identity
+from services.runtime import Runtime, TemporalClient
+from settings import Settings, get_settings
+from web.api.errors import install_error_handlers
+from web.api.main import api_router
+
+API_PREFIX = "/api"
+
+
+def create_app(
+    settings: Settings,
+    *,
+    temporal: TemporalClient | None = None,
+    connect_temporal: bool = True,
+    identity: Identity | None = None,
+) -> FastAPI:
+    """The app for ``settings``. The store is migrated here; Temporal is dialled at start-up
+    (unless ``temporal`` is given, or ``connect_temporal`` is False for store-only tests) and
+    again on demand while it is unreachable, so the app starts even when Temporal is down."""
+    runtime = Runtime.open(
+        settings, temporal=temporal, connect_temporal=connect_temporal, identity=identity
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.try_connect()
+        yield
+
+    app = FastAPI(
+        title="foiflow",
+        summary="Statutory FOI/EIR/FOISA request deadlines, run on Temporal.",
+        version="0.1.0",
+        openapi_url="/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.include_router(api_router, prefix=API_PREFIX)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app for the environment's settings (``FOIFLOW_*``)."""
+    return create_app(get_settings())
