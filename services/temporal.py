@@ -36,7 +36,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.case import CaseView
+from domain.case import CLOSED_STATUSES, CaseView
 from domain.intake import intake_key
 from domain.messages import CalendarChanged, LoadCalendar, RequestInput
 from services.errors import CaseClosed, CaseNotFound, Conflict, Rejected, Unavailable
@@ -94,6 +94,14 @@ async def missing_or_closed(client: Client, reference: str) -> CaseNotFound | Ca
     return CaseClosed(reference)
 
 
+async def _closed(client: Client, reference: str) -> bool:
+    try:
+        view = await case_state(client, reference)
+    except (RPCError, WorkflowQueryFailedError):
+        return False
+    return view.status in CLOSED_STATUSES
+
+
 @asynccontextmanager
 async def case_errors(client: Client, settings: Settings, reference: str) -> AsyncIterator[None]:
     """Temporal's answers about one case as typed errors, by type and status code.
@@ -106,8 +114,13 @@ async def case_errors(client: Client, settings: Settings, reference: str) -> Asy
         yield
     except WorkflowUpdateFailedError as exc:
         message = str(getattr(exc.cause, "message", None) or exc.cause)
-        kind = Conflict if message.startswith("status:") else Rejected
-        raise kind.from_message(message) from None
+        if not message.startswith("status:"):
+            raise Rejected.from_message(message) from None
+        # A case closing in this very moment refuses by status before Temporal calls it
+        # completed: told by the case's status, it is closed like any other.
+        if await _closed(client, reference):
+            raise CaseClosed(reference) from None
+        raise Conflict.from_message(message) from None
     except WorkflowQueryFailedError as exc:
         # The only query refusal: a case still loading its calendar, seconds after it started.
         raise Unavailable(exc.message, "reference") from None
