@@ -17,7 +17,7 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from domain.case import RequestIntake
+from domain.case import CLOSED_STATUSES, RequestIntake
 from domain.intake import split_questions
 from domain.messages import RequestInput
 from services import temporal
@@ -119,6 +119,9 @@ async def preview_intake(
 async def _started(ctx: ServiceContext, reference: str, existing: bool) -> Started:
     async with temporal.case_errors(ctx.client, ctx.settings, reference):
         view = await temporal.case_state(ctx.client, reference)
+    if existing and view.status in CLOSED_STATUSES:
+        # Closed a moment ago and still finishing: as closed as a completed one.
+        raise temporal.CaseExistsError(reference)
     return Started(reference=reference, due_date=view.clock.due_date, existing=existing)
 
 

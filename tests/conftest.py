@@ -122,9 +122,10 @@ def directory(executor: ThreadPoolExecutor) -> None:
             refdata.save_user(session, spec, actor="tests")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The real dev server (visibility, batch operations), started once for the session."""
+    """The real dev server (visibility, batch operations), in memory: one per test module, so
+    modules with their own stores never meet each other's references."""
     from temporalio.testing import WorkflowEnvironment
 
     from services.temporal import DATA_CONVERTER
@@ -142,7 +143,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
         await env.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def dev_worker(
     dev_env: WorkflowEnvironment, executor: ThreadPoolExecutor
 ) -> AsyncIterator[Worker]:

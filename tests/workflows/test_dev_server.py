@@ -15,6 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from typer.testing import CliRunner
 
+import starter
 from cli.main import app
 from domain.case import CaseView
 from services.context import ServiceContext
@@ -47,6 +48,7 @@ async def test_same_request_twice_is_one_case_and_batches_reach_every_case(
     dev_worker: Worker,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("FOIFLOW_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("FOIFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
@@ -172,3 +174,10 @@ async def test_same_request_twice_is_one_case_and_batches_reach_every_case(
     refused_start = await cli("start", str(broken))
     assert refused_start.exit_code == 2
     assert refused_start.stderr == "error: regime: 'sar' is not one of foia, eir, foisa\n"
+
+    # `python starter.py FILE` is the same adapter over the same service.
+    args = [str(request_file), "--received-at", received.isoformat()]
+    assert await asyncio.to_thread(starter.main, args) == 0
+    assert capsys.readouterr().out == again_cli.stdout
+    assert await asyncio.to_thread(starter.main, [str(broken)]) == 2
+    assert capsys.readouterr().err == refused_start.stderr
