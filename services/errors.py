@@ -49,13 +49,19 @@ class Rejected(ServiceError):
 
     @classmethod
     def from_validation(cls, exc: ValidationError, prefix: str = "") -> Self:
-        """Pydantic's first problem with its location (under ``prefix``) as the field; every
-        problem, formatted by ``store.schema.validation_problems``, in ``problems``."""
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        error = cls(first["msg"], ".".join(p for p in (prefix, where) if p))
-        error.problems = [f"{prefix}.{p}" if prefix else p for p in validation_problems(exc)]
+        """Pydantic's problems in the one format (``store.schema.validation_problems``,
+        ``where: what``), under ``prefix``; the first is the error's field and reason."""
+        problems = [_under(prefix, p) for p in validation_problems(exc)]
+        error = cls.from_message(problems[0])
+        error.problems = problems
         return error
+
+
+def _under(prefix: str, problem: str) -> str:
+    if not prefix:
+        return problem
+    top = "(top level)"
+    return prefix + problem[len(top) :] if problem.startswith(top) else f"{prefix}.{problem}"
 
 
 class Conflict(Rejected):
