@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import date
-from typing import NoReturn
 
 import typer
 
+from cli.common import fail as _fail  # the one way every command fails
 from settings import get_settings
 from statute.calendar import (
     DIVISION_NAMES,
@@ -177,8 +177,3 @@ def tell_running_cases(version: int) -> bool:
         return False
     typer.echo(f"running cases told about v{version} (batch job {job})")
     return True
-
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=1)

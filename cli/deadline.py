@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import re
 from datetime import date, datetime, time
-from typing import Any, NoReturn
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import typer
 
+from cli.common import fail as _fail  # the one way every command fails
 from settings import get_settings
 from statute import (
     REGIMES,
@@ -143,8 +144,3 @@ def due_for(
 
 def _iso(day: date | None) -> str:
     return day.isoformat() if day else ""
-
-
-def _fail(message: str, *, code: int) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=code)

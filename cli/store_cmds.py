@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
+from cli.common import fail as _fail  # the one way every command fails
 from domain.case import CaseView
 from settings import Settings, get_settings
 from statute.exemptions import Role
@@ -58,11 +59,6 @@ ACTOR_OPTION = typer.Option(
 # Queries in flight at once during a rebuild: enough to hide latency, few enough not to flood
 # the workers (each query of a closed workflow replays its history).
 REBUILD_CONCURRENCY = 16
-
-
-def _fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(message, err=True)
-    raise typer.Exit(code)
 
 
 def _actor(actor: str | None) -> str:

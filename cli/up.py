@@ -22,6 +22,8 @@ import typer
 import yaml
 from temporalio.client import Client
 
+from services.context import ServiceContext
+from services.intake import start_case
 from services.temporal import CaseExistsError, connect, register_search_attributes
 from settings import Settings, get_settings
 from store.db import get_engine, migrate, session_scope
@@ -86,11 +88,10 @@ def prepare_store(settings: Settings) -> None:
 
 
 async def start_demo_case(client: Client, settings: Settings) -> str:
-    from starter import start_request
-
     data = yaml.safe_load((DEMO / "seed_case.yaml").read_text("utf-8"))
+    ctx = ServiceContext(settings=settings, engine=get_engine(settings.database_url), client=client)
     try:
-        started = await start_request(client, settings, data, datetime.now(UTC))
+        started = await start_case(ctx, data, datetime.now(UTC))
     except CaseExistsError:
         return f"demo case {data['reference']} was issued or closed earlier"
     state = "resumed" if started.existing else "started"

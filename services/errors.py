@@ -3,6 +3,12 @@ API: 401/403/404/409/422)."""
 
 from __future__ import annotations
 
+from typing import Self
+
+from pydantic import ValidationError
+
+from store.schema import validation_problems
+
 
 class ServiceError(Exception):
     """Base: ``field`` names what is wrong (empty when nothing in particular); ``reason``, why."""
@@ -11,6 +17,7 @@ class ServiceError(Exception):
         super().__init__(f"{field}: {reason}" if field else reason)
         self.field = field
         self.reason = reason
+        self.problems: list[str] = [str(self)]  # every problem, where input had several
 
 
 class CaseNotFound(ServiceError):
@@ -33,12 +40,28 @@ class Rejected(ServiceError):
     """The input or the case's state refuses the action; the workflow's reason word for word."""
 
     @classmethod
-    def from_message(cls, message: str) -> Rejected:
+    def from_message(cls, message: str) -> Self:
         """``"field: reason"`` (the form every validator uses) split into its parts."""
         head, sep, tail = message.partition(": ")
         if sep and head and " " not in head.strip():
             return cls(tail, head)
         return cls(message)
+
+    @classmethod
+    def from_validation(cls, exc: ValidationError, prefix: str = "") -> Self:
+        """Pydantic's problems in the one format (``store.schema.validation_problems``,
+        ``where: what``), under ``prefix``; the first is the error's field and reason."""
+        problems = [_under(prefix, p) for p in validation_problems(exc)]
+        error = cls.from_message(problems[0])
+        error.problems = problems
+        return error
+
+
+def _under(prefix: str, problem: str) -> str:
+    if not prefix:
+        return problem
+    top = "(top level)"
+    return prefix + problem[len(top) :] if problem.startswith(top) else f"{prefix}.{problem}"
 
 
 class Conflict(Rejected):

@@ -6,6 +6,8 @@ Never imported by workflow code.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from temporalio.api.batch.v1 import BatchOperationSignal
@@ -16,7 +18,14 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.api.workflowservice.v1 import StartBatchOperationRequest
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -27,11 +36,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.calendar import load_calendar
-from domain.case import CaseView
+from domain.case import CLOSED_STATUSES, CaseView
 from domain.intake import intake_key
 from domain.messages import CalendarChanged, LoadCalendar, RequestInput
+from services.errors import CaseClosed, CaseNotFound, Conflict, Rejected, Unavailable
 from settings import Settings
+from store.calendars import CalendarRepository, calendar_repository
 from workflows.request import FoiRequestWorkflow
 from workflows.search_attributes import ALL_KEYS, FOI_INTAKE_KEY, FOI_REGIME, FOI_STATUS
 
@@ -39,8 +49,12 @@ DATA_CONVERTER = pydantic_data_converter
 WORKFLOW_TYPE = "FoiRequestWorkflow"
 
 
-class CaseExistsError(RuntimeError):
-    """The same request (or reference) already has a case."""
+class CaseExistsError(Conflict):
+    """The reference belongs to a case that has closed: references are never reused."""
+
+    def __init__(self, reference: str) -> None:
+        super().__init__(f"case {reference} already exists and is closed", "reference")
+        self.reference = reference
 
 
 async def connect(settings: Settings) -> Client:
@@ -49,6 +63,77 @@ async def connect(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         data_converter=DATA_CONVERTER,
     )
+
+
+def _unreachable(settings: Settings) -> Unavailable:
+    # The SDK's own detail is a transport error dump; the address and the setting say enough.
+    return Unavailable(
+        f"cannot reach Temporal at {settings.temporal_address}; is `make run` up?",
+        "FOIFLOW_TEMPORAL_ADDRESS",
+    )
+
+
+async def connect_client(settings: Settings) -> Client:
+    """``connect``, with an unreachable server as ``Unavailable`` naming the setting."""
+    try:
+        return await connect(settings)
+    except RuntimeError:  # the SDK's connection failure
+        raise _unreachable(settings) from None
+
+
+async def missing_or_closed(client: Client, reference: str) -> CaseNotFound | CaseClosed:
+    """Why Temporal said NOT_FOUND for ``reference``: no such case, or one that has closed."""
+    try:
+        description = await client.get_workflow_handle(reference).describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return CaseNotFound(reference)
+        raise
+    if description.status == WorkflowExecutionStatus.RUNNING:
+        return CaseNotFound(reference)  # gone between the two calls: nothing to act on
+    return CaseClosed(reference)
+
+
+async def _closed(client: Client, reference: str) -> bool:
+    try:
+        view = await case_state(client, reference)
+    except (RPCError, WorkflowQueryFailedError):
+        return False
+    return view.status in CLOSED_STATUSES
+
+
+@asynccontextmanager
+async def case_errors(client: Client, settings: Settings, reference: str) -> AsyncIterator[None]:
+    """Temporal's answers about one case as typed errors, by type and status code.
+
+    A validator's refusal (``WorkflowUpdateFailedError``) keeps the workflow's reason word for
+    word; refusals about the case's state (the validators' ``status:`` messages) are
+    ``Conflict``. NOT_FOUND is told apart by describing the workflow, not by reading the message.
+    """
+    try:
+        yield
+    except WorkflowUpdateFailedError as exc:
+        message = str(getattr(exc.cause, "message", None) or exc.cause)
+        if not message.startswith("status:"):
+            raise Rejected.from_message(message) from None
+        # A case closing in this very moment refuses by status before Temporal calls it
+        # completed: told by the case's status, it is closed like any other.
+        if await _closed(client, reference):
+            raise CaseClosed(reference) from None
+        raise Conflict.from_message(message) from None
+    except WorkflowQueryFailedError as exc:
+        # The only query refusal: a case still loading its calendar, seconds after it started.
+        raise Unavailable(exc.message, "reference") from None
+    except WorkflowQueryRejectedError:
+        raise CaseClosed(reference) from None
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise await missing_or_closed(client, reference) from None
+        if exc.status in (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED):
+            raise _unreachable(settings) from None
+        if exc.status == RPCStatusCode.INVALID_ARGUMENT:
+            raise CaseNotFound(reference) from None  # e.g. an empty or oversized reference
+        raise
 
 
 async def register_search_attributes(client: Client, namespace: str = "default") -> None:
@@ -83,15 +168,22 @@ async def find_case_by_intake(client: Client, inp: RequestInput) -> str | None:
     return None
 
 
-def case_calendar(inp: RequestInput) -> dict[str, Any]:
-    """The calendar window a new case counts on, as the ``load_calendar`` activity gives it."""
-    return load_calendar(
-        LoadCalendar.around(inp.policy.calendar_version, inp.intake.received_at.date())
-    )
+def case_calendar(
+    inp: RequestInput, repository: CalendarRepository | None = None
+) -> dict[str, Any]:
+    """The calendar window a new case counts on: the same window the ``load_calendar``
+    activity cuts, read from the store directly (services do not depend on activities)."""
+    window = LoadCalendar.around(inp.policy.calendar_version, inp.intake.received_at.date())
+    calendars = repository or calendar_repository()
+    data = calendars.latest() if window.version is None else calendars.get(window.version)
+    return data.window(window.start, window.end).to_json()
 
 
 async def start_case(
-    client: Client, inp: RequestInput, task_queue: str
+    client: Client,
+    inp: RequestInput,
+    task_queue: str,
+    calendars: CalendarRepository | None = None,
 ) -> WorkflowHandle[FoiRequestWorkflow, object]:
     """Start a case with its reference as workflow id.
 
@@ -100,7 +192,8 @@ async def start_case(
     """
     key = intake_key(inp.intake.received_at, inp.intake.request_text)
     if inp.calendar is None and inp.state is None:
-        inp = inp.model_copy(update={"calendar": case_calendar(inp)})
+        # In the start input, so the first update never races a calendar activity.
+        inp = inp.model_copy(update={"calendar": case_calendar(inp, calendars)})
     try:
         return await client.start_workflow(
             FoiRequestWorkflow.run,
@@ -118,9 +211,7 @@ async def start_case(
             ),
         )
     except WorkflowAlreadyStartedError:
-        raise CaseExistsError(
-            f"reference: case {inp.intake.reference} already exists and is closed"
-        ) from None
+        raise CaseExistsError(inp.intake.reference) from None
 
 
 RUNNING_CASES = f"WorkflowType='{WORKFLOW_TYPE}' AND ExecutionStatus='Running'"
@@ -158,7 +249,7 @@ async def case_exists(client: Client, reference: str) -> bool:
             return False
         raise
     if description.status != WorkflowExecutionStatus.RUNNING:
-        raise CaseExistsError(f"reference: case {reference} already exists and is closed")
+        raise CaseExistsError(reference)
     return True
 
 

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
-from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,45 +15,22 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from typer.testing import CliRunner
 
+import starter
 from cli.main import app
 from domain.case import CaseView
-from services.temporal import DATA_CONVERTER, case_state, signal_calendar_change
+from services.context import ServiceContext
+from services.intake import start_case
+from services.temporal import case_state, signal_calendar_change
 from settings import get_settings
-from starter import start_request
 from statute.calendar import NORTHERN_IRELAND
 from store.calendars import calendar_repository
-from store.db import get_engine, session_scope
+from store.db import get_engine, migrate, session_scope
 from store.models import CaseRow
 from store.seed import apply_seed, load_seed
-from worker import build_worker
-from workflows.search_attributes import ALL_KEYS
 
 from case_driver import SEED_FILE
-from conftest import _binary
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(
-        data_converter=DATA_CONVERTER,
-        dev_server_existing_path=_binary("temporal"),
-        search_attributes=ALL_KEYS,
-        dev_server_extra_args=["--headless"],
-    )
-    try:
-        yield env
-    finally:
-        await env.shutdown()
-
-
-@pytest.fixture(scope="module")
-async def dev_worker(
-    dev_env: WorkflowEnvironment, executor: ThreadPoolExecutor
-) -> AsyncIterator[Worker]:
-    async with build_worker(dev_env.client, f"dev-{uuid.uuid4()}", executor) as w:
-        yield w
 
 
 async def _eventually(check: Any) -> Any:
@@ -74,27 +48,30 @@ async def test_same_request_twice_is_one_case_and_batches_reach_every_case(
     dev_worker: Worker,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("FOIFLOW_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("FOIFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
     monkeypatch.setenv("FOIFLOW_TASK_QUEUE", dev_worker.task_queue)
     settings = get_settings()
+    ctx = ServiceContext(
+        settings=settings, engine=get_engine(settings.database_url), client=dev_env.client
+    )
+    migrate(settings.database_url)
     request = yaml.safe_load(SEED_FILE.read_text())
     request.pop("reference")
     received = datetime.now(UTC).replace(microsecond=0)
 
-    first = await start_request(dev_env.client, settings, request, received)
+    first = await start_case(ctx, request, received)
     assert not first.existing and first.reference.startswith(f"01.FOI.{received:%y}.")
 
     async def dedupe() -> Any:
-        again = await start_request(dev_env.client, settings, request, received)
+        again = await start_case(ctx, request, received)
         return again if again.existing else None
 
     again = await _eventually(dedupe)  # visibility indexes the first case within moments
     assert again.reference == first.reference
-    other = await start_request(
-        dev_env.client, settings, {**request, "request_text": "1. Another question"}, received
-    )
+    other = await start_case(ctx, {**request, "request_text": "1. Another question"}, received)
     assert other.reference != first.reference
 
     repository = calendar_repository(settings)
@@ -139,23 +116,68 @@ async def test_same_request_twice_is_one_case_and_batches_reach_every_case(
     assert result.stdout.startswith("1 unchanged, 0 added, 1 corrected"), result.stdout
     assert f"~ {first.reference}: status" in result.stdout
 
-    # Units never see who asked; the FOI officer does.
+    # A unit does not learn of a case not routed to it; routing is the FOI officer's.
     with session_scope(get_engine(settings.database_url)) as session:
         apply_seed(session, load_seed(ROOT / "cli" / "demo" / "seed.yaml"))
-    as_unit = await asyncio.to_thread(
-        runner.invoke, app, ["case", first.reference, "--as", "tom-oduya", "--json"]
-    )
-    assert as_unit.exit_code == 0, as_unit.stderr
-    assert json.loads(as_unit.stdout)["requester"] is None
-    assert request["requester"]["email"] not in as_unit.stdout
-    as_officer = await asyncio.to_thread(
-        runner.invoke, app, ["case", first.reference, "--as", "aisha-rahman", "--json"]
-    )
-    assert json.loads(as_officer.stdout)["requester"]["email"] == request["requester"]["email"]
-    refused = await asyncio.to_thread(
-        runner.invoke, app, ["route", first.reference, "1=vawg", "--as", "tom-oduya"]
-    )
+
+    def cli(*args: str) -> Any:
+        return asyncio.to_thread(runner.invoke, app, list(args))
+
+    unseen = await cli("case", first.reference, "--as", "tom-oduya", "--json")
+    assert (unseen.exit_code, unseen.stderr) == (1, "error: reference: no such case\n")
+    refused = await cli("route", first.reference, "1=vawg", "--as", "tom-oduya")
     assert refused.exit_code == 1
     assert refused.stderr.strip() == (
         "error: actor: tom-oduya is not a foi_officer and cannot route questions"
     )
+    routed = await cli("route", first.reference, "--as", "aisha-rahman", "--accept-suggestions")
+    assert routed.stdout == f"{first.reference}: 7 question(s) routed; status in_progress\n"
+
+    # Units never see who asked; the FOI officer does.
+    as_unit = await cli("case", first.reference, "--as", "tom-oduya", "--json")
+    assert as_unit.exit_code == 0, as_unit.stderr
+    assert json.loads(as_unit.stdout)["requester"] is None
+    assert request["requester"]["email"] not in as_unit.stdout
+    as_officer = await cli("case", first.reference, "--as", "aisha-rahman", "--json")
+    assert json.loads(as_officer.stdout)["requester"]["email"] == request["requester"]["email"]
+
+    # Listings come from visibility, filtered by typed values; a unit lists its own cases.
+    async def listed_for_unit() -> Any:
+        result = await cli("cases", "--as", "tom-oduya")
+        return result if first.reference in result.stdout else None
+
+    mine = await _eventually(listed_for_unit)
+    assert other.reference not in mine.stdout  # never routed to tom's unit
+    triage = await cli("cases", "--status", "triage")
+    assert other.reference in triage.stdout and first.reference not in triage.stdout
+    bad = await cli("cases", "--status", "open'); DROP")
+    assert bad.exit_code == 2 and bad.stderr.startswith("error: status: Input should be 'triage'")
+    bad_unit = await cli("cases", "--unit", "vawg' OR 'x'='x")
+    assert bad_unit.exit_code == 2 and bad_unit.stderr.startswith("error: unit: String should")
+
+    # `foiflow start` from a file: the reference and due date; the same file again is that case.
+    request_file = tmp_path / "request.yaml"
+    request_file.write_text(yaml.safe_dump({**request, "request_text": "1. A third question"}))
+    started = await cli("start", str(request_file), "--received-at", received.isoformat())
+    assert started.exit_code == 0, started.stderr
+    reference, due = started.stdout.split("\t")
+    assert due.startswith("due 20") and reference not in (first.reference, other.reference)
+
+    async def started_again() -> Any:
+        result = await cli("start", str(request_file), "--received-at", received.isoformat())
+        return result if "(already open)" in result.stdout else None
+
+    again_cli = await _eventually(started_again)
+    assert again_cli.stdout.startswith(f"{reference}\t")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(yaml.safe_dump({**request, "regime": "sar"}))
+    refused_start = await cli("start", str(broken))
+    assert refused_start.exit_code == 2
+    assert refused_start.stderr == "error: regime: 'sar' is not one of foia, eir, foisa\n"
+
+    # `python starter.py FILE` is the same adapter over the same service.
+    args = [str(request_file), "--received-at", received.isoformat()]
+    assert await asyncio.to_thread(starter.main, args) == 0
+    assert capsys.readouterr().out == again_cli.stdout
+    assert await asyncio.to_thread(starter.main, [str(broken)]) == 2
+    assert capsys.readouterr().err == refused_start.stderr

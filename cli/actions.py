@@ -1,0 +1,214 @@
+"""Every human action on a case, from the terminal: one service call each.
+
+The workflow checks the ``--as`` user's roles and units and refuses what they may not do, with
+the reason; nothing is recorded then.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import typer
+import yaml
+from pydantic import ValidationError
+
+from cli.common import AS_USER, USAGE, call, fail, invalid
+from domain.case import Answer, AnswerKind, CaseView
+from domain.messages import Route
+from services import actions
+from services.context import ServiceContext
+from services.routing import suggest_routes
+from services.schemas import (
+    ApproveIn,
+    ClockEventIn,
+    CostIn,
+    ReassignIn,
+    RoutesIn,
+    SignOffIn,
+    WithdrawIn,
+)
+from statute.clock import ClockEventKind
+
+
+def route(
+    reference: str,
+    routes: list[str] = typer.Argument(None, help="QUESTION=UNIT pairs, e.g. 1=vawg 4=hate-crime."),
+    as_user: str = AS_USER,
+    accept_suggestions: bool = typer.Option(
+        False, "--accept-suggestions", help="Route every unrouted question as the rules suggest."
+    ),
+) -> None:
+    """Route questions to their owning units (the officer confirms the rules' suggestions)."""
+    pairs: list[Route] = []
+    for item in routes or []:
+        digits, _, unit = item.partition("=")
+        if not digits.isdigit() or not unit:
+            fail(f"routes: {item!r} is not QUESTION=UNIT", USAGE)
+        pairs.append(Route(question=int(digits), unit=unit))
+    if not pairs and not accept_suggestions:
+        for s in call(lambda ctx: suggest_routes(ctx, reference), as_user):
+            typer.echo(f"Q{s.question}: suggested {', '.join(s.units) or '(no rule matches)'}")
+        fail("routes: give QUESTION=UNIT pairs or --accept-suggestions", USAGE)
+    wanted = RoutesIn(routes=pairs, accept_suggestions=accept_suggestions)
+
+    async def act(ctx: ServiceContext) -> tuple[int, CaseView]:
+        planned = await actions.plan_routes(ctx, reference, wanted)
+        view = await actions.route_questions(ctx, reference, RoutesIn(routes=planned))
+        return len(planned), view
+
+    count, view = call(act, as_user)
+    typer.echo(f"{reference}: {count} question(s) routed; status {view.status}")
+
+
+def reassign(
+    reference: str,
+    question: int,
+    unit: str,
+    reason: str = typer.Option(..., "--reason"),
+    as_user: str = AS_USER,
+) -> None:
+    """Move a question to another unit; the history keeps where it was."""
+    try:
+        move = ReassignIn(unit=unit, reason=reason)
+    except ValidationError as exc:
+        invalid(exc)
+    call(lambda ctx: actions.reassign_task(ctx, reference, question, move), as_user)
+    typer.echo(f"{reference}: Q{question} now with {unit}")
+
+
+def _answer_file(file: Path) -> Answer:
+    try:
+        parsed = yaml.safe_load(file.read_text("utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        fail(f"--file: {exc}")
+    try:
+        return Answer.model_validate(parsed)
+    except ValidationError as exc:
+        invalid(exc, "answer", code=1)
+
+
+def answer(
+    reference: str,
+    question: int,
+    as_user: str = AS_USER,
+    kind: AnswerKind | None = typer.Option(None, "--kind", help="Simple answers without claims."),
+    information: str = typer.Option("", help="What is disclosed."),
+    searches: str = typer.Option("", help="Where and how it was searched for (not held)."),
+    hours: float | None = typer.Option(None, help="Estimated hours (cost)."),
+    transfer_to: str = typer.Option("", "--transfer-to"),
+    file: Path | None = typer.Option(
+        None, "--file", help="The answer as YAML/JSON, for exemption claims."
+    ),
+) -> None:
+    """Answer a task for your unit (revisable until sign-off starts)."""
+    if file is not None:
+        the_answer = _answer_file(file)
+    elif kind is None:
+        fail("--kind: give the kind of answer, or --file for one with exemption claims", USAGE)
+    else:
+        the_answer = Answer(
+            kind=kind,
+            information=information,
+            searches=searches,
+            hours=hours,
+            transfer_to=transfer_to or None,
+        )
+    view = call(lambda ctx: actions.answer_task(ctx, reference, question, the_answer), as_user)
+    typer.echo(f"{reference}: Q{question} answered ({the_answer.kind}); status {view.status}")
+
+
+def sign_off(
+    reference: str,
+    section: str,
+    as_user: str = AS_USER,
+    reject: bool = typer.Option(False, "--reject"),
+    reason: str = typer.Option("", "--reason"),
+) -> None:
+    """Approve (or --reject with a reason) an exemption claimed on the case."""
+    decision = SignOffIn(approve=not reject, reason=reason)
+    view = call(lambda ctx: actions.decide_sign_off(ctx, reference, section, decision), as_user)
+    typer.echo(
+        f"{reference}: s{section.lstrip('s')} {'rejected' if reject else 'approved'}; "
+        f"status {view.status}"
+    )
+
+
+def clock(
+    reference: str,
+    kind: ClockEventKind,
+    as_user: str = AS_USER,
+    extension: str = typer.Option("", help="public_interest, reg7, …"),
+    working_days: int | None = typer.Option(None, "--working-days"),
+    until: datetime | None = typer.Option(
+        None, "--until", help="The estimated date given in the s17(2) holding notice."
+    ),
+    at: datetime | None = typer.Option(None, help="When it happened (default now)."),
+    note: str = typer.Option(""),
+) -> None:
+    """Record a clock event: clarification, fees notice/fee, extension."""
+    if at is not None and at.tzinfo is None:
+        fail("--at: give a time zone, e.g. 2026-11-24T10:00:00+00:00", USAGE)
+    try:
+        event = ClockEventIn.model_validate(
+            {
+                "kind": kind,
+                "extension": extension or None,
+                "working_days": working_days,
+                "until": until.date() if until else None,
+                "at": at,
+                "note": note,
+            }
+        )
+    except ValidationError as exc:
+        invalid(exc)
+    view = call(lambda ctx: actions.record_clock_event(ctx, reference, event), as_user)
+    typer.echo(f"{reference}: {kind.value} recorded; due {view.clock.due_date or 'paused'}")
+
+
+def cost(
+    reference: str,
+    as_user: str = AS_USER,
+    refuse: bool = typer.Option(..., "--refuse/--continue"),
+    advice: str = typer.Option("", help="s16 advice on narrowing the request."),
+) -> None:
+    """Decide a case over the s12 cost limit: refuse with advice, or continue."""
+    decision = CostIn(refuse=refuse, advice=advice)
+    view = call(lambda ctx: actions.decide_cost(ctx, reference, decision), as_user)
+    typer.echo(f"{reference}: status {view.status}")
+
+
+def approve(
+    reference: str,
+    as_user: str = AS_USER,
+    text_file: Path | None = typer.Option(None, "--text-file", help="The edited letter."),
+) -> None:
+    """Approve the composed response (optionally with your edited text)."""
+    try:
+        text = text_file.read_text("utf-8") if text_file else None
+    except OSError as exc:
+        fail(f"--text-file: {exc}", USAGE)
+    call(lambda ctx: actions.approve_response(ctx, reference, ApproveIn(text=text)), as_user)
+    typer.echo(f"{reference}: response approved")
+
+
+def issue(reference: str, as_user: str = AS_USER) -> None:
+    """Record the approved response as sent today."""
+    view = call(lambda ctx: actions.issue_response(ctx, reference), as_user)
+    timing = "on time" if view.on_time_with_extensions else "LATE"
+    typer.echo(f"{reference}: issued {timing} (due {view.clock.due_date}); outcome {view.outcome}")
+
+
+def withdraw(
+    reference: str, as_user: str = AS_USER, reason: str = typer.Option(..., "--reason")
+) -> None:
+    """Close a case the requester withdrew."""
+    withdrawal = WithdrawIn(reason=reason)
+    call(lambda ctx: actions.withdraw_case(ctx, reference, withdrawal), as_user)
+    typer.echo(f"{reference}: withdrawn")
+
+
+def register(app: typer.Typer) -> None:
+    for command in (route, reassign, answer, clock, cost, approve, issue, withdraw):
+        app.command(command.__name__)(command)
+    app.command("sign-off")(sign_off)

@@ -1,0 +1,344 @@
+"""Reading cases: one case as the actor may see it, listings, the letter, "my" tasks and
+sign-offs, and what the actor may do on a case now.
+
+Who may know a case exists — the one rule every read here applies (``may_know``):
+
+- a system caller (no actor: the starter, the worker's tools), FOI officers and managers know
+  every case;
+- unit contacts and unit managers know the cases with a task now with one of their units;
+- approvers (senior officer, data protection officer, qualified person, national security lead)
+  know the cases with a sign-off, pending or decided, for one of their roles;
+- nobody else (an admin keeps reference data and acts on no case).
+
+A case the actor may not know is reported exactly like a case that does not exist
+(``CaseNotFound``), so a reference cannot be probed. Only FOI officers and managers (and system
+callers) see who asked: FOI is applicant-blind for everyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from domain.case import (
+    CLOSED_STATUSES,
+    Actor,
+    CaseStatus,
+    CaseView,
+    ResponseDraft,
+    SignOffStatus,
+    TaskStatus,
+)
+from domain.transitions import (
+    APPROVER_ROLES,
+    UNIT_ROLES,
+    may_see_requester,
+    transition,
+)
+from domain.transitions import available_actions as allowed_actions
+from services.context import ServiceContext
+from services.db import calendar_versions, in_store
+from services.errors import CaseNotFound, Conflict
+from services.schemas import AvailableAction, CaseFilters, CaseSummary, MySignOff, MyTask
+from services.temporal import WORKFLOW_TYPE, case_errors
+from statute import calendar_for, get_regime, local_date
+from statute.calendar import CalendarData, CalendarError, WorkingDayCalendar
+from statute.regimes import UnknownRegimeError
+from store import refdata
+from store.models import CaseRow, SignOffRow, TaskRow
+from store.schema import SLUG
+from workflows.request import FoiRequestWorkflow
+from workflows.search_attributes import FOI_DUE_DATE, FOI_OVERDUE, FOI_REGIME, FOI_STATUS, FOI_UNITS
+
+_SLUG = re.compile(SLUG)
+WAITING_TASK = (TaskStatus.OPEN, TaskStatus.RETURNED)  # the unit has to act on it
+
+
+# --- who may know what -----------------------------------------------------------------------
+
+
+def sees_every_case(actor: Actor | None) -> bool:
+    return actor is None or may_see_requester(actor)
+
+
+def may_know(view: CaseView, actor: Actor | None) -> bool:
+    """Whether ``actor`` may know the case exists (the rule in this module's docstring)."""
+    if actor is None or sees_every_case(actor):
+        return True
+    roles = set(actor.roles)
+    if roles & UNIT_ROLES and any(t.unit in actor.units for t in view.tasks):
+        return True
+    return bool(roles & APPROVER_ROLES) and any(s.required_role in roles for s in view.sign_offs)
+
+
+def as_seen_by(view: CaseView, actor: Actor | None) -> CaseView:
+    """``view`` as ``actor`` may see it; ``CaseNotFound`` when they may not know it exists."""
+    if not may_know(view, actor):
+        raise CaseNotFound(view.reference)
+    if actor is not None and not may_see_requester(actor):
+        return view.for_unit()
+    return view
+
+
+# --- one case --------------------------------------------------------------------------------
+
+
+async def case_view(ctx: ServiceContext, reference: str) -> CaseView:
+    """The whole case as the workflow holds it, for no one in particular: services only."""
+    if not reference.strip():
+        raise CaseNotFound(reference)
+    async with case_errors(ctx.client, ctx.settings, reference):
+        view: CaseView = await ctx.client.get_workflow_handle(reference).query(
+            FoiRequestWorkflow.state
+        )
+    return view
+
+
+async def get_case(ctx: ServiceContext, reference: str) -> CaseView:
+    """The case as the actor may see it (requester removed unless they may see who asked)."""
+    return as_seen_by(await case_view(ctx, reference), ctx.actor)
+
+
+async def get_letter(ctx: ServiceContext, reference: str) -> ResponseDraft:
+    """The composed response (the refusal notice where anything is withheld)."""
+    view = await get_case(ctx, reference)
+    if view.response is None:
+        raise Conflict(
+            f"{reference} has no composed response yet (status {view.status})", "reference"
+        )
+    return view.response
+
+
+async def available_actions(ctx: ServiceContext, reference: str) -> list[AvailableAction]:
+    """What the actor may do on the case now, from the transition table (none for no actor)."""
+    return actions_for(await get_case(ctx, reference), ctx.actor)
+
+
+def actions_for(view: CaseView, actor: Actor | None) -> list[AvailableAction]:
+    """``available_actions`` for a case already read."""
+    if actor is None:
+        return []
+    return [
+        AvailableAction(action=a, label=transition(a).label) for a in allowed_actions(view, actor)
+    ]
+
+
+# --- listings --------------------------------------------------------------------------------
+
+
+def cases_query(filters: CaseFilters, units: Iterable[str] | None = None) -> str:
+    """A visibility query from checked values only (enums, slugs): nothing typed is pasted in.
+
+    ``units``: restrict to cases with a question owned by one of them (None: no restriction).
+    """
+    clauses = [f"WorkflowType='{WORKFLOW_TYPE}'"]
+    if filters.status is not None:
+        clauses.append(f"{FOI_STATUS.name}='{CaseStatus(filters.status).value}'")
+    if filters.overdue:
+        clauses.append(f"{FOI_OVERDUE.name}=true")
+    if filters.unit is not None:
+        clauses.append(f"{FOI_UNITS.name}='{_checked_slug(filters.unit)}'")
+    if units is not None:
+        either = " OR ".join(f"{FOI_UNITS.name}='{_checked_slug(u)}'" for u in units)
+        clauses.append(f"({either})")
+    return " AND ".join(clauses)
+
+
+def _checked_slug(value: str) -> str:
+    if not _SLUG.match(value):
+        raise ValueError(f"unit: {value!r} is not a unit id")
+    return value
+
+
+async def list_cases(ctx: ServiceContext, filters: CaseFilters | None = None) -> list[CaseSummary]:
+    """Cases from Temporal visibility, soonest due first (paused ones last).
+
+    FOI officers, managers and system callers list every case; unit roles the cases with a
+    question owned by one of their units; approvers find theirs with ``list_my_sign_offs``.
+    """
+    filters = filters or CaseFilters()
+    units: list[str] | None = None
+    actor = ctx.actor
+    if actor is not None and not sees_every_case(actor):
+        units = [u for u in actor.units if _SLUG.match(u)] if UNIT_ROLES & set(actor.roles) else []
+        if not units:
+            return []
+    summaries: list[CaseSummary] = []
+    async with case_errors(ctx.client, ctx.settings, ""):
+        async for wf in ctx.client.list_workflows(cases_query(filters, units)):
+            attrs = wf.typed_search_attributes
+            due = attrs.get(FOI_DUE_DATE)
+            status = attrs.get(FOI_STATUS)
+            summaries.append(
+                CaseSummary(
+                    reference=wf.id,
+                    status=CaseStatus(status) if status else None,
+                    regime=attrs.get(FOI_REGIME) or "",
+                    due_date=due.date() if due else None,
+                    overdue=bool(attrs.get(FOI_OVERDUE)),
+                    units=list(attrs.get(FOI_UNITS) or []),
+                )
+            )
+    summaries.sort(key=lambda s: (s.due_date is None, s.due_date or date.max, s.reference))
+    return summaries
+
+
+# --- "my" lists, from the read model ---------------------------------------------------------
+
+
+def _working_days_left(
+    calendar: WorkingDayCalendar | None, today: date, due: date | None
+) -> int | None:
+    """Working days from ``today`` to ``due`` (0 on the day, negative once it has passed)."""
+    if calendar is None or due is None:
+        return None
+    try:
+        if due >= today:
+            return calendar.count_working_days(today, due)
+        return -calendar.count_working_days(due, today)
+    except CalendarError:
+        return None
+
+
+async def _calendars(
+    ctx: ServiceContext, cases: Iterable[CaseRow]
+) -> dict[str, WorkingDayCalendar | None]:
+    """Each case's working-day calendar: its regime on the calendar version it counts on."""
+    repository = calendar_versions(ctx.engine)
+    wanted = {(c.regime, c.calendar_version) for c in cases}
+
+    def load() -> dict[int | None, CalendarData | None]:
+        found: dict[int | None, CalendarData | None] = {}
+        for version in {v for _, v in wanted}:
+            try:
+                found[version] = repository.latest() if version is None else repository.get(version)
+            except CalendarError:
+                found[version] = None  # the deadline stands; only the count is unknown
+        return found
+
+    data = await asyncio.to_thread(load)
+    built: dict[tuple[str, int | None], WorkingDayCalendar | None] = {}
+    for regime_code, version in wanted:
+        calendar_data = data.get(version)
+        try:
+            regime = get_regime(regime_code)
+        except UnknownRegimeError:
+            regime = None
+        built[(regime_code, version)] = (
+            None if calendar_data is None or regime is None else calendar_for(regime, calendar_data)
+        )
+    return {c.reference: built[(c.regime, c.calendar_version)] for c in cases}
+
+
+def _today(session: Session, as_of: date | None) -> date:
+    if as_of is not None:
+        return as_of
+    return local_date(datetime.now(UTC), refdata.get_authority(session).time_zone)
+
+
+async def list_my_tasks(ctx: ServiceContext, as_of: date | None = None) -> list[MyTask]:
+    """Open tasks (open, or returned after a refused sign-off) of the actor's units on open
+    cases, soonest internal deadline first. Read from the store's read model."""
+    actor = ctx.person()
+    open_statuses = [str(s) for s in WAITING_TASK]
+    closed = [str(s) for s in CLOSED_STATUSES]
+
+    def read(session: Session) -> tuple[date, list[tuple[TaskRow, CaseRow]]]:
+        rows = session.execute(
+            select(TaskRow, CaseRow)
+            .join(CaseRow, col(TaskRow.reference) == col(CaseRow.reference))
+            .where(
+                col(TaskRow.unit).in_(actor.units),
+                col(TaskRow.status).in_(open_statuses),
+                col(CaseRow.status).not_in(closed),
+            )
+            .order_by(col(TaskRow.internal_due), col(TaskRow.reference), col(TaskRow.question))
+        ).all()
+        return _today(session, as_of), [(t, c) for t, c in rows]
+
+    if not actor.units:
+        return []
+    today, rows = await in_store(ctx.engine, read)
+    calendars = await _calendars(ctx, [c for _, c in rows])
+    return [
+        MyTask(
+            reference=task.reference,
+            question=task.question,
+            text=task.text,
+            unit=task.unit,
+            status=TaskStatus(task.status),
+            case_status=CaseStatus(case.status),
+            internal_due=task.internal_due,
+            statutory_due=case.due_date,
+            working_days_left=_working_days_left(
+                calendars[case.reference], today, task.internal_due
+            ),
+        )
+        for task, case in rows
+    ]
+
+
+async def list_my_sign_offs(ctx: ServiceContext, as_of: date | None = None) -> list[MySignOff]:
+    """Pending sign-offs needing one of the actor's roles, on cases awaiting sign-off, that the
+    actor did not recommend (no one signs off their own claim). Read from the read model."""
+    actor = ctx.person()
+    roles = [str(r) for r in actor.roles]
+
+    def read(
+        session: Session,
+    ) -> tuple[date, list[tuple[SignOffRow, CaseRow]], dict[tuple[str, int], str]]:
+        rows = session.execute(
+            select(SignOffRow, CaseRow)
+            .join(CaseRow, col(SignOffRow.reference) == col(CaseRow.reference))
+            .where(
+                col(SignOffRow.status) == str(SignOffStatus.PENDING),
+                col(SignOffRow.required_role).in_(roles),
+                col(CaseRow.status) == str(CaseStatus.SIGN_OFF),
+            )
+            .order_by(col(CaseRow.due_date), col(SignOffRow.reference), col(SignOffRow.section))
+        ).all()
+        references = {s.reference for s, _ in rows}
+        answered = session.execute(
+            select(col(TaskRow.reference), col(TaskRow.question), col(TaskRow.answered_by)).where(
+                col(TaskRow.reference).in_(references), col(TaskRow.answered_by).is_not(None)
+            )
+        ).all()
+        by_question = {(r, q): str(who) for r, q, who in answered}
+        return _today(session, as_of), [(s, c) for s, c in rows], by_question
+
+    if not roles:
+        return []
+    today, rows, answered_by = await in_store(ctx.engine, read)
+    calendars = await _calendars(ctx, [c for _, c in rows])
+    waiting: list[MySignOff] = []
+    for sign_off, case in rows:
+        # The workflow's recommenders are those who answered the questions claiming the section.
+        recommended = list(
+            dict.fromkeys(
+                answered_by[(sign_off.reference, q)]
+                for q in sign_off.questions
+                if (sign_off.reference, q) in answered_by
+            )
+        )
+        if actor.user_id in recommended:
+            continue
+        waiting.append(
+            MySignOff(
+                reference=sign_off.reference,
+                section=sign_off.section,
+                required_role=sign_off.required_role,
+                questions=list(sign_off.questions),
+                recommended_by=recommended,
+                statutory_due=case.due_date,
+                working_days_left=_working_days_left(
+                    calendars[case.reference], today, case.due_date
+                ),
+            )
+        )
+    return waiting

@@ -1,0 +1,158 @@
+"""Intake: a request document becomes a case — read, validated, split into numbered questions,
+given a reference from the authority's pattern and started — or is previewed first.
+
+The same request started twice (same receipt time and text) returns the case it already has.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from domain.case import CLOSED_STATUSES, RequestIntake
+from domain.intake import split_questions
+from domain.messages import RequestInput
+from services import temporal
+from services.context import ServiceContext
+from services.db import calendar_versions, in_store
+from services.errors import Forbidden, Rejected
+from services.routing import suggest_units
+from services.schemas import IntakePreview, Started
+from statute import ClockEvent, ClockEventKind, ClockOptions, calendar_for, compute_clock
+from statute.exemptions import Role
+from statute.regimes import REQUEST_REGIMES, get_regime
+from store import refdata
+from store.references import next_reference
+
+PENDING = "pending"  # the reference until one is allocated
+
+
+class IntakeError(Rejected):
+    """The request cannot become a case; ``field`` names what is wrong."""
+
+
+def read_request_file(path: Path) -> dict[str, Any]:
+    """A request document from a YAML or JSON file."""
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise IntakeError(f"cannot read {path}: {exc.strerror}", "file") from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise IntakeError(f"{path} is not valid {path.suffix.lstrip('.')}: {exc}", "file") from None
+    if not isinstance(data, dict):
+        raise IntakeError(f"{path} must hold a mapping of request fields", "file")
+    return data
+
+
+def build_intake(
+    document: dict[str, Any], received_at: datetime | None, reference: str | None
+) -> RequestIntake:
+    """The request as the case will hold it; questions split from the text when not given."""
+    fields = dict(document)
+    fields["received_at"] = received_at or fields.get("received_at") or datetime.now(UTC)
+    fields["reference"] = reference or fields.get("reference") or PENDING
+    if not fields.get("questions"):
+        fields["questions"] = [
+            q.model_dump() for q in split_questions(str(fields.get("request_text", "")))
+        ]
+    try:
+        intake = RequestIntake.model_validate(fields)
+    except ValidationError as exc:
+        raise IntakeError.from_validation(exc) from None
+    if intake.received_at.tzinfo is None:
+        raise IntakeError("give a time zone (e.g. 2026-11-24T10:15:00+00:00)", "received_at")
+    if intake.regime not in REQUEST_REGIMES:
+        raise IntakeError(f"{intake.regime!r} is not one of {', '.join(REQUEST_REGIMES)}", "regime")
+    if not intake.questions:
+        raise IntakeError("the request has no questions", "request_text")
+    return intake
+
+
+def _may_start(ctx: ServiceContext) -> None:
+    # A system caller (the starter, an email intake) may; of people, the FOI officer.
+    if ctx.actor is not None and Role.FOI_OFFICER not in ctx.actor.roles:
+        raise Forbidden(f"{ctx.actor.user_id} is not a foi_officer and cannot start cases", "actor")
+
+
+async def preview_intake(
+    ctx: ServiceContext, request_document: dict[str, Any], received_at: datetime | None = None
+) -> IntakePreview:
+    """What starting the request would give, recording nothing: its questions numbered with
+    suggested units, and the due date with the clock's explanation."""
+    intake = build_intake(request_document, received_at, None)
+    policy = await in_store(ctx.engine, refdata.case_policy)
+    calendars = calendar_versions(ctx.engine)
+    version = policy.calendar_version
+    data = await asyncio.to_thread(
+        calendars.latest if version is None else functools.partial(calendars.get, version)
+    )
+    regime = get_regime(intake.regime)
+    clock = compute_clock(
+        regime,
+        [ClockEvent(ClockEventKind.RECEIVED, intake.received_at)],
+        calendar_for(regime, data),
+        as_of=intake.received_at,
+        options=ClockOptions(
+            roll_non_working_receipt=policy.roll_non_working_receipt, time_zone=policy.time_zone
+        ),
+    )
+    return IntakePreview(
+        regime=intake.regime,
+        received_at=intake.received_at,
+        received_on=clock.received_on,
+        questions=await suggest_units(ctx, intake.questions),
+        due_date=clock.due_date,
+        explanation=clock.explain(),
+    )
+
+
+async def _started(ctx: ServiceContext, reference: str, existing: bool) -> Started:
+    async with temporal.case_errors(ctx.client, ctx.settings, reference):
+        view = await temporal.case_state(ctx.client, reference)
+    if existing and view.status in CLOSED_STATUSES:
+        # Closed a moment ago and still finishing: as closed as a completed one.
+        raise temporal.CaseExistsError(reference)
+    return Started(reference=reference, due_date=view.clock.due_date, existing=existing)
+
+
+async def start_case(
+    ctx: ServiceContext, request_document: dict[str, Any], received_at: datetime | None = None
+) -> Started:
+    """Start a case for the request (or return the one it already has).
+
+    Without a reference in the document one is allocated from the authority's pattern; a
+    reference whose case has closed is refused (``CaseExistsError``, a ``Conflict``).
+    """
+    _may_start(ctx)
+    intake = build_intake(request_document, received_at, None)
+    policy = await in_store(ctx.engine, refdata.case_policy)
+    inp = RequestInput(intake=intake, policy=policy)
+    async with temporal.case_errors(ctx.client, ctx.settings, intake.reference):
+        existing = await temporal.find_case_by_intake(ctx.client, inp)
+    if existing:
+        return await _started(ctx, existing, True)
+    if intake.reference == PENDING:
+        year = intake.received_at.year
+
+        def allocate(session: Session) -> str:
+            return next_reference(session, year)
+
+        reference = await in_store(ctx.engine, allocate)
+        intake = intake.model_copy(update={"reference": reference})
+    elif await temporal.case_exists(ctx.client, intake.reference):
+        return await _started(ctx, intake.reference, True)
+    calendar = await asyncio.to_thread(temporal.case_calendar, inp, calendar_versions(ctx.engine))
+    inp = inp.model_copy(update={"intake": intake, "calendar": calendar})
+    async with temporal.case_errors(ctx.client, ctx.settings, intake.reference):
+        handle = await temporal.start_case(ctx.client, inp, ctx.settings.task_queue)
+    return await _started(ctx, handle.id, False)
