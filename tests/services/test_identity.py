@@ -334,7 +334,7 @@ def test_set_password_from_the_command_line(identity: Identity, settings: Settin
         store_app, ["users", "set-password", "tom-oduya", "--password-stdin"], input="short\n"
     )
     assert refused.exit_code == 1
-    assert refused.stderr == "refused: password: must be at least 10 characters\n"
+    assert refused.stderr == "error: refused: password: must be at least 10 characters\n"
     prompted = runner.invoke(
         store_app,
         ["users", "set-password", "nobody"],
