@@ -1,19 +1,18 @@
-"""Activity: hand a case the calendar version it should count on, cut to the case's window."""
+"""Kept for ``services.temporal.case_calendar`` until it reads the store through its context.
+
+The activity itself is ``CaseActivities.load_calendar``; the window logic is
+``case_activities.load_calendar_window``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from temporalio import activity
-
+from activities.case_activities import load_calendar_window
 from domain.messages import LoadCalendar
 from settings import get_settings
 from store.calendars import calendar_repository
 
 
-@activity.defn(name="load_calendar")
 def load_calendar(request: LoadCalendar) -> dict[str, Any]:
-    repository = calendar_repository(get_settings())
-    data = repository.latest() if request.version is None else repository.get(request.version)
-    # A window keeps the history small; the case reloads on every calendar change anyway.
-    return data.window(request.start, request.end).to_json()
+    return load_calendar_window(calendar_repository(get_settings()), request)

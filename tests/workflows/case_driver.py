@@ -17,6 +17,7 @@ from domain.case import (
     Actor,
     Answer,
     AnswerKind,
+    CaseView,
     ExemptionClaim,
     RequestIntake,
 )
@@ -123,6 +124,17 @@ async def start_seed(
     handle = await start_case(client, RequestInput(intake=intake), task_queue)
     _started.append(handle)
     return handle
+
+
+async def state_of(handle: WorkflowHandle[Any, Any]) -> CaseView:
+    view: CaseView = await handle.query(FoiRequestWorkflow.state)
+    return view
+
+
+async def act(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> CaseView:
+    """Run an update as a user would, then read the case: updates return only what changed."""
+    await handle.execute_update(update, arg)
+    return await state_of(handle)
 
 
 async def close_started_cases() -> None:

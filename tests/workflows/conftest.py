@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.store_adapters import store_activities
 from services.temporal import DATA_CONVERTER, register_search_attributes
 from settings import get_settings
 from store.db import migrate
@@ -54,7 +55,7 @@ async def worker(env: WorkflowEnvironment, executor: ThreadPoolExecutor) -> Asyn
     # One worker for the session: cases left open by a test keep a poller, so later time skips
     # never wait on workflow tasks nobody will run.
     task_queue = f"test-{uuid.uuid4()}"
-    w = build_worker(env.client, task_queue, executor)
+    w = build_worker(env.client, task_queue, executor, store_activities(get_settings()))
     async with w:
         yield w
 

@@ -10,7 +10,7 @@ from domain.messages import IssueResponse, RequestInput
 from services.temporal import start_case
 from workflows.request import FoiRequestWorkflow
 
-from case_driver import OFFICER, answer_seed, route_seed, seed_intake, sign_off_and_approve
+from case_driver import OFFICER, act, answer_seed, route_seed, seed_intake, sign_off_and_approve
 
 
 async def test_state_survives_continue_as_new(env: WorkflowEnvironment, worker: Worker) -> None:
@@ -24,9 +24,7 @@ async def test_state_survives_continue_as_new(env: WorkflowEnvironment, worker: 
     await answer_seed(handle)
     latest = env.client.get_workflow_handle_for(FoiRequestWorkflow.run, intake.reference)
     await sign_off_and_approve(latest)
-    view = await latest.execute_update(
-        FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER)
-    )
+    view = await act(latest, FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER))
 
     assert (await latest.describe()).run_id != first_run, "the case never continued as new"
     assert view.status == CaseStatus.ISSUED and view.on_time is True

@@ -18,10 +18,11 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 from typer.testing import CliRunner
 
+from activities.store_adapters import store_activities
 from cli.main import app
 from domain.case import CaseView
 from services.temporal import DATA_CONVERTER, case_state, signal_calendar_change
-from settings import get_settings
+from settings import Settings, get_settings
 from starter import start_request
 from statute.calendar import NORTHERN_IRELAND
 from store.calendars import calendar_repository
@@ -52,10 +53,18 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture(scope="module")
+def dev_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The module's own store: the worker's activities and the test's CLI calls share it."""
+    data_dir = tmp_path_factory.mktemp("dev-store")
+    return Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'store.db'}")
+
+
+@pytest.fixture(scope="module")
 async def dev_worker(
-    dev_env: WorkflowEnvironment, executor: ThreadPoolExecutor
+    dev_env: WorkflowEnvironment, executor: ThreadPoolExecutor, dev_settings: Settings
 ) -> AsyncIterator[Worker]:
-    async with build_worker(dev_env.client, f"dev-{uuid.uuid4()}", executor) as w:
+    activities = store_activities(dev_settings)
+    async with build_worker(dev_env.client, f"dev-{uuid.uuid4()}", executor, activities) as w:
         yield w
 
 
@@ -72,11 +81,11 @@ async def _eventually(check: Any) -> Any:
 async def test_same_request_twice_is_one_case_and_batches_reach_every_case(
     dev_env: WorkflowEnvironment,
     dev_worker: Worker,
-    tmp_path: Path,
+    dev_settings: Settings,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("FOIFLOW_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("FOIFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    monkeypatch.setenv("FOIFLOW_DATA_DIR", str(dev_settings.data_dir))
+    monkeypatch.setenv("FOIFLOW_DATABASE_URL", dev_settings.database_url)
     monkeypatch.setenv("FOIFLOW_TASK_QUEUE", dev_worker.task_queue)
     settings = get_settings()
     request = yaml.safe_load(SEED_FILE.read_text())
