@@ -165,6 +165,10 @@ class CaseFile:
 
     # ---- the handlers' changes ----------------------------------------------------------------
 
+    def opened_with(self, calendar: dict[str, object]) -> None:
+        """The calendar window a case loaded itself, when its start input carried none."""
+        self.state.calendar = calendar
+
     def open(self) -> None:
         """The first entry of the timeline, once the calendar is there to count on."""
         if not self.state.timeline:

@@ -55,9 +55,8 @@ with workflow.unsafe.imports_passed_through():
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
-IDLE_WAKE = timedelta(
-    days=30
-)  # always a timer, so the wait never switches between None and a value
+# Always a timer, so the wait never switches between no timeout and one (non-deterministic).
+IDLE_WAKE = timedelta(days=30)
 
 __all__ = ["FoiRequestWorkflow", "Rejected"]
 
@@ -79,7 +78,7 @@ class FoiRequestWorkflow:
         case = self._case
         if case.opening:
             version = case.policy.calendar_version
-            case.state.calendar = await self._load_calendar(version, case.intake.received_at.date())
+            case.opened_with(await self._load_calendar(version, case.intake.received_at.date()))
         case.open()
         while True:
             if self._pending_calendar is not None:
