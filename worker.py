@@ -14,7 +14,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities import ACTIVITIES
+from activities.case_activities import CaseActivities
+from activities.store_adapters import store_activities
 from services.temporal import connect
 from settings import Settings, get_settings
 from workflows.request import FoiRequestWorkflow
@@ -22,21 +23,31 @@ from workflows.request import FoiRequestWorkflow
 WORKFLOWS: list[type[Any]] = [FoiRequestWorkflow]
 
 # The statute core is pure and deterministic; passing it through loads the bank-holiday data once
-# per process instead of once per workflow run. pendulum fails to import inside the sandbox.
+# per process instead of once per workflow run.
 SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("statute", "pendulum")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("statute")
 )
 
 
-def build_worker(client: Client, task_queue: str, executor: ThreadPoolExecutor) -> Worker:
+def build_worker(
+    client: Client, task_queue: str, executor: ThreadPoolExecutor, activities: CaseActivities
+) -> Worker:
+    """A worker for the request workflow, its activities built with their dependencies (the
+    store's: ``store_activities(settings)``). The activities are synchronous: ``executor`` runs
+    them."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=ACTIVITIES,
+        activities=activities.all(),
         activity_executor=executor,
         workflow_runner=SANDBOX,
     )
+
+
+def store_worker(client: Client, settings: Settings, executor: ThreadPoolExecutor) -> Worker:
+    """The worker every deployment runs: activities on the store named by ``settings``."""
+    return build_worker(client, settings.task_queue, executor, store_activities(settings))
 
 
 async def run_worker(settings: Settings) -> None:
@@ -46,7 +57,7 @@ async def run_worker(settings: Settings) -> None:
     migrate(settings.database_url)
     client = await connect(settings)
     with ThreadPoolExecutor(max_workers=8) as executor:
-        worker = build_worker(client, settings.task_queue, executor)
+        worker = store_worker(client, settings, executor)
         logging.getLogger("foiflow").info("worker polling %s", settings.task_queue)
         await worker.run()
 

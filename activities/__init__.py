@@ -1,14 +1,6 @@
-"""Side effects of a case, as Temporal activities: calendar loading, notifications, projection."""
+"""Side effects of a case, as Temporal activities: calendar loading, notifications, projection.
 
-from __future__ import annotations
-
-from collections.abc import Callable
-from typing import Any
-
-from activities.calendar import load_calendar
-from activities.notify import send_notification
-from activities.projection import project_case
-
-ACTIVITIES: list[Callable[..., Any]] = [load_calendar, send_notification, project_case]
-
-__all__ = ["ACTIVITIES", "load_calendar", "project_case", "send_notification"]
+``case_activities.CaseActivities`` is the activities class, built with its dependencies (the
+``ports``); workflows import it (never ``store_adapters``) to call its methods by reference.
+``store_adapters.store_activities(settings)`` builds it on the store for the worker.
+"""

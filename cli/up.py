@@ -99,12 +99,12 @@ async def start_demo_case(client: Client, settings: Settings) -> str:
 
 
 async def serve(settings: Settings) -> None:
-    from worker import build_worker
+    from worker import store_worker
 
     client = await _connect_when_ready(settings)
     await register_search_attributes(client, settings.temporal_namespace)
     with ThreadPoolExecutor(max_workers=8) as executor:
-        worker = build_worker(client, settings.task_queue, executor)
+        worker = store_worker(client, settings, executor)
         async with worker:
             message = await start_demo_case(client, settings)
             typer.echo(

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from statute.clock import LONDON
 from statute.exemptions import DEFAULT_SIGN_OFF_POLICY, Outcome, Role, SignOffPolicy
@@ -200,12 +200,53 @@ class TimelineEntry(BaseModel):
     text: str
 
 
+class AudienceKind(StrEnum):
+    UNIT = "unit"  # the unit's contacts
+    UNIT_MANAGER = "unit_manager"
+    FOI_OFFICER = "foi_officer"
+    MANAGER = "manager"
+
+
+_UNIT_AUDIENCES = frozenset({AudienceKind.UNIT, AudienceKind.UNIT_MANAGER})
+
+
+class Audience(BaseModel):
+    """Who a reminder goes to: a unit's contacts or manager, or the people with a case-wide role."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: AudienceKind
+    unit: str | None = None
+
+    @model_validator(mode="after")
+    def _unit_matches_kind(self) -> Audience:
+        if (self.kind in _UNIT_AUDIENCES) != (self.unit is not None):
+            need = "needs" if self.kind in _UNIT_AUDIENCES else "takes no"
+            raise ValueError(f"unit: a {self.kind.value} audience {need} unit")
+        return self
+
+    @property
+    def address(self) -> str:
+        """``unit:<id>``, ``unit_manager:<id>``, ``foi_officer`` or ``manager``: the form reminders
+        and outbox rows keep (histories hold it, so it never changes)."""
+        return f"{self.kind.value}:{self.unit}" if self.unit is not None else self.kind.value
+
+    @classmethod
+    def parse(cls, address: str) -> Audience:
+        kind, _, unit = address.partition(":")
+        return cls(kind=AudienceKind(kind), unit=unit or None)
+
+
 class ReminderSent(BaseModel):
     key: str  # idempotency key: reference:kind:target:date
     kind: str
-    audience: str  # "unit:<id>", "unit_manager:<id>", "foi_officer", "manager"
+    audience: str  # an ``Audience.address``
     on: date
     text: str
+
+    @property
+    def recipient(self) -> Audience:
+        return Audience.parse(self.audience)
 
 
 class ResponseDraft(BaseModel):

@@ -44,7 +44,6 @@ OPEN_STATUSES = frozenset(CaseStatus) - CLOSED_STATUSES
 PAUSED_STATUSES = frozenset({CaseStatus.AWAITING_CLARIFICATION, CaseStatus.AWAITING_FEE})
 # Once the response is composed the answers are fixed: revising one means rejecting a sign-off.
 COMPOSED_STATUSES = frozenset({CaseStatus.RESPONSE_REVIEW, CaseStatus.APPROVED})
-RUNNING_CLOCK = OPEN_STATUSES - PAUSED_STATUSES - COMPOSED_STATUSES
 
 UNIT_ROLES = frozenset({Role.UNIT_CONTACT, Role.UNIT_MANAGER})
 APPROVER_ROLES = frozenset(
@@ -56,6 +55,9 @@ APPROVER_ROLES = frozenset(
     }
 )
 OFFICER = frozenset({Role.FOI_OFFICER})
+# An authority's sign-off policy may name any role for an exemption (s36 is always the qualified
+# person's): the table lets every role try, and each sign-off checks its own required role.
+ANY_ROLE = frozenset(Role)
 # Who may see who asked: FOI is applicant-blind for everyone else.
 REQUESTER_VISIBLE_ROLES = frozenset({Role.FOI_OFFICER, Role.MANAGER})
 
@@ -67,72 +69,124 @@ class Transition:
     roles: frozenset[Role]
     allowed_in: frozenset[CaseStatus]
     # The status the action leads to; None where the case decides (routing the last question,
-    # the last answer composing the response, a refusal returning tasks to units).
+    # the last answer composing the response, a refusal returning tasks to units, a clock
+    # resuming where it paused).
     leads_to: CaseStatus | None = None
     clock_event: ClockEventKind | None = None
+    # How refusals word the action: "actor: … cannot {verb}" (the label's words when empty) and
+    # "status: the case is {status}{not_now}" (when the status does not allow it).
+    verb: str = ""
+    not_now: str = ""
 
+    @property
+    def refused_as(self) -> str:
+        return self.verb or self.label.lower()
+
+    @property
+    def refused_now(self) -> str:
+        return self.not_now or f"; {self.label.lower()} is not possible now"
+
+
+# Clock events are the FOI officer's on any open case; the statute's clock decides their order
+# (a clarification received needs one outstanding, an extension needs a running clock, …) and
+# words its own refusal (``statute.ClockError``).
+_CLOCK = "record clock events"
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(Action.ROUTE, "Route questions", OFFICER, OPEN_STATUSES),
-    Transition(Action.REASSIGN, "Reassign a question", OFFICER, OPEN_STATUSES),
-    Transition(Action.ANSWER, "Answer", UNIT_ROLES, OPEN_STATUSES - COMPOSED_STATUSES),
-    Transition(Action.SIGN_OFF, "Sign off", APPROVER_ROLES, frozenset({CaseStatus.SIGN_OFF})),
+    Transition(
+        Action.REASSIGN, "Reassign a question", OFFICER, OPEN_STATUSES, verb="reassign tasks"
+    ),
+    Transition(
+        Action.ANSWER,
+        "Answer",
+        UNIT_ROLES,
+        OPEN_STATUSES - COMPOSED_STATUSES,
+        verb="answer questions",
+        not_now="; the response is composed and its answers can no longer be revised",
+    ),
+    Transition(
+        Action.SIGN_OFF,
+        "Sign off",
+        ANY_ROLE,
+        frozenset({CaseStatus.SIGN_OFF}),
+        not_now=", not awaiting sign-off",
+    ),
     Transition(
         Action.REQUEST_CLARIFICATION,
         "Ask for clarification",
         OFFICER,
-        RUNNING_CLOCK,
-        CaseStatus.AWAITING_CLARIFICATION,
-        ClockEventKind.CLARIFICATION_REQUESTED,
+        OPEN_STATUSES,
+        leads_to=CaseStatus.AWAITING_CLARIFICATION,
+        clock_event=ClockEventKind.CLARIFICATION_REQUESTED,
+        verb=_CLOCK,
     ),
     Transition(
         Action.RECEIVE_CLARIFICATION,
         "Record the clarification",
         OFFICER,
-        frozenset({CaseStatus.AWAITING_CLARIFICATION}),
-        None,
-        ClockEventKind.CLARIFICATION_RECEIVED,
+        OPEN_STATUSES,
+        clock_event=ClockEventKind.CLARIFICATION_RECEIVED,
+        verb=_CLOCK,
     ),
     Transition(
         Action.GIVE_FEES_NOTICE,
         "Give a fees notice",
         OFFICER,
-        RUNNING_CLOCK,
-        CaseStatus.AWAITING_FEE,
-        ClockEventKind.FEES_NOTICE_GIVEN,
+        OPEN_STATUSES,
+        leads_to=CaseStatus.AWAITING_FEE,
+        clock_event=ClockEventKind.FEES_NOTICE_GIVEN,
+        verb=_CLOCK,
     ),
     Transition(
         Action.RECEIVE_FEE,
         "Record the fee",
         OFFICER,
-        frozenset({CaseStatus.AWAITING_FEE}),
-        None,
-        ClockEventKind.FEE_RECEIVED,
+        OPEN_STATUSES,
+        clock_event=ClockEventKind.FEE_RECEIVED,
+        verb=_CLOCK,
     ),
     Transition(
         Action.EXTEND,
         "Extend the deadline",
         OFFICER,
-        RUNNING_CLOCK,
-        None,
-        ClockEventKind.EXTENSION,
+        OPEN_STATUSES,
+        clock_event=ClockEventKind.EXTENSION,
+        verb=_CLOCK,
     ),
-    Transition(Action.DECIDE_COST, "Decide on cost", OFFICER, frozenset({CaseStatus.COST_REVIEW})),
+    Transition(
+        Action.DECIDE_COST,
+        "Decide on cost",
+        OFFICER,
+        frozenset({CaseStatus.COST_REVIEW}),
+        not_now=", not under cost review",
+    ),
     Transition(
         Action.APPROVE,
         "Approve the response",
         OFFICER,
         frozenset({CaseStatus.RESPONSE_REVIEW}),
-        CaseStatus.APPROVED,
+        leads_to=CaseStatus.APPROVED,
+        verb="approve responses",
+        not_now="; there is no composed response to approve",
     ),
     Transition(
         Action.ISSUE,
         "Issue the response",
         OFFICER,
         frozenset({CaseStatus.APPROVED}),
-        CaseStatus.ISSUED,
+        leads_to=CaseStatus.ISSUED,
+        verb="issue responses",
+        not_now="; approve the response before issuing it",
     ),
-    Transition(Action.WITHDRAW, "Withdraw", OFFICER, OPEN_STATUSES, CaseStatus.WITHDRAWN),
+    Transition(
+        Action.WITHDRAW,
+        "Withdraw",
+        OFFICER,
+        OPEN_STATUSES,
+        leads_to=CaseStatus.WITHDRAWN,
+        verb="close cases",
+    ),
 )
 
 _BY_ACTION = {t.action: t for t in TRANSITIONS}
@@ -158,11 +212,11 @@ def refusal(action: Action, status: CaseStatus, actor: Actor) -> str | None:
     row = _BY_ACTION[action]
     if row.roles.isdisjoint(actor.roles):
         needed = " or ".join(sorted(r.value for r in row.roles))
-        return f"actor: {actor.user_id} is not a {needed} and cannot {row.label.lower()}"
+        return f"actor: {actor.user_id} is not a {needed} and cannot {row.refused_as}"
     if status not in row.allowed_in:
         if status in CLOSED_STATUSES:
             return f"status: the case is {status.value} and can no longer change"
-        return f"status: the case is {status.value}; {row.label.lower()} is not possible now"
+        return f"status: the case is {status.value}{row.refused_now}"
     return None
 
 
@@ -185,11 +239,18 @@ def available_actions(view: CaseView, actor: Actor) -> list[Action]:
         and actor.user_id not in s.recommended_by
         for s in view.sign_offs
     )
+    # The table lets the officer record any clock event on an open case and leaves their order
+    # to the statute's clock; offer only the ones that fit where the case stands.
     needs = {
         Action.ROUTE: unrouted,
         Action.REASSIGN: movable,
         Action.ANSWER: answerable,
         Action.SIGN_OFF: signable,
+        Action.REQUEST_CLARIFICATION: view.status not in PAUSED_STATUSES,
+        Action.RECEIVE_CLARIFICATION: view.status == CaseStatus.AWAITING_CLARIFICATION,
+        Action.GIVE_FEES_NOTICE: view.status not in PAUSED_STATUSES,
+        Action.RECEIVE_FEE: view.status == CaseStatus.AWAITING_FEE,
+        Action.EXTEND: view.clock.due_date is not None and not view.clock.paused,
     }
     return [
         row.action

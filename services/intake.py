@@ -154,5 +154,7 @@ async def start_case(
     calendar = await asyncio.to_thread(temporal.case_calendar, inp, calendar_versions(ctx.engine))
     inp = inp.model_copy(update={"intake": intake, "calendar": calendar})
     async with temporal.case_errors(ctx.client, ctx.settings, intake.reference):
-        handle = await temporal.start_case(ctx.client, inp, ctx.settings.task_queue)
+        handle = await temporal.start_case(
+            ctx.client, inp, ctx.settings.task_queue, calendar_versions(ctx.engine)
+        )
     return await _started(ctx, handle.id, False)

@@ -41,7 +41,7 @@ from domain.intake import intake_key
 from domain.messages import CalendarChanged, LoadCalendar, RequestInput
 from services.errors import CaseClosed, CaseNotFound, Conflict, Rejected, Unavailable
 from settings import Settings
-from store.calendars import CalendarRepository, calendar_repository
+from store.calendars import CalendarRepository
 from workflows.request import FoiRequestWorkflow
 from workflows.search_attributes import ALL_KEYS, FOI_INTAKE_KEY, FOI_REGIME, FOI_STATUS
 
@@ -168,13 +168,10 @@ async def find_case_by_intake(client: Client, inp: RequestInput) -> str | None:
     return None
 
 
-def case_calendar(
-    inp: RequestInput, repository: CalendarRepository | None = None
-) -> dict[str, Any]:
+def case_calendar(inp: RequestInput, calendars: CalendarRepository) -> dict[str, Any]:
     """The calendar window a new case counts on: the same window the ``load_calendar``
     activity cuts, read from the store directly (services do not depend on activities)."""
     window = LoadCalendar.around(inp.policy.calendar_version, inp.intake.received_at.date())
-    calendars = repository or calendar_repository()
     data = calendars.latest() if window.version is None else calendars.get(window.version)
     return data.window(window.start, window.end).to_json()
 
@@ -183,7 +180,7 @@ async def start_case(
     client: Client,
     inp: RequestInput,
     task_queue: str,
-    calendars: CalendarRepository | None = None,
+    calendars: CalendarRepository,
 ) -> WorkflowHandle[FoiRequestWorkflow, object]:
     """Start a case with its reference as workflow id.
 

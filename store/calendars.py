@@ -7,7 +7,7 @@ re-exported here so callers need one import.
 
 from __future__ import annotations
 
-from settings import Settings, get_settings
+from settings import Settings
 from store.calendar_file import FILE_NAME, FileCalendarRepository
 from store.calendar_protocol import CalendarRepository, CalendarVersionNotFound
 from store.calendar_versions import DbCalendarRepository
@@ -24,16 +24,12 @@ __all__ = [
 _migrated: set[str] = set()
 
 
-def calendar_repository(settings: Settings | None = None) -> CalendarRepository:
+def calendar_repository(settings: Settings) -> CalendarRepository:
     """The calendar versions in the store's database at ``settings.database_url``.
 
     The database is migrated on first use in the process. A ``calendars.json`` left by an earlier
     foiflow under the data directory is imported once.
     """
-    if settings is None:
-        # Tightened at merge: make ``settings`` required once services.temporal passes its own;
-        # the store should not read the environment behind its caller's back.
-        settings = get_settings()
     url = settings.database_url
     if url not in _migrated:
         migrate(url)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from temporalio.worker import Worker
 
     from services.context import ServiceContext
+    from settings import Settings
 
 # Before anything reads settings: tests never touch a developer's .data directory. (foiflow's
 # modules are imported inside the fixtures below, after this.)
@@ -72,10 +73,12 @@ def executor() -> Iterator[ThreadPoolExecutor]:
 async def worker(env: WorkflowEnvironment, executor: ThreadPoolExecutor) -> AsyncIterator[Worker]:
     # One worker for the session: cases left open by a test keep a poller, so later time skips
     # never wait on workflow tasks nobody will run.
+    from activities.store_adapters import store_activities
+    from settings import get_settings
     from worker import build_worker
 
     task_queue = f"test-{uuid.uuid4()}"
-    w = build_worker(env.client, task_queue, executor)
+    w = build_worker(env.client, task_queue, executor, store_activities(get_settings()))
     async with w:
         yield w
 
@@ -144,12 +147,23 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
 
 
 @pytest.fixture(scope="module")
+def dev_settings() -> Settings:
+    """The store the dev server's worker writes to: the session's. A module that changes what
+    every case shares (a calendar version) overrides this with a store of its own."""
+    from settings import get_settings
+
+    return get_settings()
+
+
+@pytest.fixture(scope="module")
 async def dev_worker(
-    dev_env: WorkflowEnvironment, executor: ThreadPoolExecutor
+    dev_env: WorkflowEnvironment, executor: ThreadPoolExecutor, dev_settings: Settings
 ) -> AsyncIterator[Worker]:
+    from activities.store_adapters import store_activities
     from worker import build_worker
 
-    async with build_worker(dev_env.client, f"dev-{uuid.uuid4()}", executor) as w:
+    activities = store_activities(dev_settings)
+    async with build_worker(dev_env.client, f"dev-{uuid.uuid4()}", executor, activities) as w:
         yield w
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+
+from domain.case import CLOSED_STATUSES, CaseView
 
 FOI_STATUS = SearchAttributeKey.for_keyword("FoiStatus")
 FOI_REGIME = SearchAttributeKey.for_keyword("FoiRegime")
@@ -43,3 +45,26 @@ def due_date_value(day: date | None) -> datetime | None:
     if day is None:
         return None
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def case_search_values(view: CaseView) -> dict[str, Any]:
+    """The search attributes a case publishes, by name (no personal data)."""
+    return {
+        FOI_STATUS.name: view.status.value,
+        FOI_REGIME.name: view.regime,
+        FOI_DUE_DATE.name: due_date_value(view.clock.due_date),
+        FOI_UNITS.name: view.owning_units,
+        FOI_OVERDUE.name: view.clock.overdue and view.status not in CLOSED_STATUSES,
+    }
+
+
+def search_attribute_updates(values: dict[str, Any]) -> list[SearchAttributeUpdate[Any]]:
+    """``case_search_values`` as the upserts a workflow sends (a missing due date is unset)."""
+    due = values[FOI_DUE_DATE.name]
+    return [
+        FOI_STATUS.value_set(values[FOI_STATUS.name]),
+        FOI_REGIME.value_set(values[FOI_REGIME.name]),
+        FOI_UNITS.value_set(values[FOI_UNITS.name]),
+        FOI_OVERDUE.value_set(values[FOI_OVERDUE.name]),
+        FOI_DUE_DATE.value_set(due) if due else FOI_DUE_DATE.value_unset(),
+    ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import itertools
 import random
-from datetime import date, datetime, time
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,11 +13,14 @@ from zoneinfo import ZoneInfo
 import yaml
 from temporalio.client import Client, WorkflowHandle
 
+from activities.case_activities import load_calendar_window
 from domain.case import (
     CLOSED_STATUSES,
     Actor,
     Answer,
     AnswerKind,
+    CasePolicy,
+    CaseView,
     ExemptionClaim,
     RequestIntake,
 )
@@ -25,13 +29,20 @@ from domain.messages import (
     AnswerTask,
     ApproveResponse,
     CloseCase,
+    LoadCalendar,
     RequestInput,
     Route,
     RouteQuestions,
     SignOffDecision,
 )
 from services.temporal import start_case
+from settings import get_settings
+from statute import CalendarData, packaged_calendar
+from statute.calendar import CalendarError
 from statute.exemptions import Role
+from store.calendars import calendar_repository
+from workflows import rules
+from workflows.case_file import CaseFile
 from workflows.request import FoiRequestWorkflow
 
 SEED_FILE = Path(__file__).resolve().parents[2] / "cli" / "demo" / "seed_case.yaml"
@@ -120,9 +131,21 @@ async def start_seed(
     client: Client, task_queue: str, received_at: datetime, **changes: Any
 ) -> WorkflowHandle[FoiRequestWorkflow, Any]:
     intake = seed_intake(received_at, **changes)
-    handle = await start_case(client, RequestInput(intake=intake), task_queue)
+    calendars = calendar_repository(get_settings())
+    handle = await start_case(client, RequestInput(intake=intake), task_queue, calendars)
     _started.append(handle)
     return handle
+
+
+async def state_of(handle: WorkflowHandle[Any, Any]) -> CaseView:
+    view: CaseView = await handle.query(FoiRequestWorkflow.state)
+    return view
+
+
+async def act(handle: WorkflowHandle[Any, Any], update: Any, arg: Any) -> CaseView:
+    """Run an update as a user would, then read the case: updates return only what changed."""
+    await handle.execute_update(update, arg)
+    return await state_of(handle)
 
 
 async def close_started_cases() -> None:
@@ -162,3 +185,94 @@ async def sign_off_and_approve(handle: WorkflowHandle[FoiRequestWorkflow, Any]) 
             SignOffDecision(actor=actor, section=section, approve=True),
         )
     await handle.execute_update(FoiRequestWorkflow.approve_response, ApproveResponse(actor=OFFICER))
+
+
+# ---- the case outside Temporal: pure modules, in-memory ports ---------------------------------
+
+LONDON = ZoneInfo("Europe/London")
+# Mon 3 Mar 2025: due Tue 1 Apr under FOIA (17 Mar, St Patrick's Day, is skipped).
+MARCH_2025 = datetime(2025, 3, 3, 10, tzinfo=LONDON)
+
+
+class MemoryCalendars:
+    """Calendar versions held in memory (version 1: the packaged GOV.UK snapshot)."""
+
+    def __init__(self, *versions: CalendarData) -> None:
+        self.versions = list(versions) or [packaged_calendar()]
+
+    def latest(self) -> CalendarData:
+        return self.versions[-1]
+
+    def get(self, version: int) -> CalendarData:
+        for data in self.versions:
+            if data.version == version:
+                return data
+        raise CalendarError(f"version: no calendar v{version}")
+
+
+@dataclass
+class RecordingOutbox:
+    queued: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+
+    def enqueue(self, key: str, audience: str, subject: str, body: str) -> bool:
+        if key in self.queued:
+            return False
+        self.queued[key] = (audience, subject, body)
+        return True
+
+
+@dataclass
+class RecordingReadModel:
+    views: dict[str, CaseView] = field(default_factory=dict)
+
+    def apply(self, view: CaseView) -> bool:
+        held = self.views.get(view.reference)
+        if held is not None and held.version >= view.version:
+            return False
+        timeline = [*(held.timeline if held else []), *view.timeline]
+        self.views[view.reference] = view.model_copy(update={"timeline": timeline})
+        return True
+
+
+class ManualClock:
+    """``now`` for a case outside Temporal: it moves only when the test moves it."""
+
+    def __init__(self, at: datetime) -> None:
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def move_to(self, at: datetime) -> None:
+        assert at >= self.at, "time never goes back"
+        self.at = at
+
+
+def case_file(
+    received: datetime = MARCH_2025, policy: CasePolicy | None = None
+) -> tuple[CaseFile, ManualClock]:
+    """The seed request as a CaseFile, opened an hour after receipt."""
+    intake = seed_intake(received, reference="01.FOI.25.000001")
+    calendar = load_calendar_window(MemoryCalendars(), LoadCalendar.around(None, received.date()))
+    clock = ManualClock(received + timedelta(hours=1))
+    inp = RequestInput(intake=intake, policy=policy or CasePolicy(), calendar=calendar)
+    case = CaseFile(inp, now=clock)
+    case.open()
+    return case, clock
+
+
+def route_file(case: CaseFile) -> CaseFile:
+    """The seed routes, checked by the rules and applied, as the workflow does."""
+    routes = [Route(question=q, unit=u) for q, u in SEED_ROUTES.items()]
+    inp = RouteQuestions(actor=OFFICER, routes=routes)
+    rules.check_route(case.state, case.intake.questions, inp)
+    case.route(inp)
+    return case
+
+
+def answer_file(case: CaseFile, questions: range = range(1, 8)) -> CaseFile:
+    for q in questions:
+        inp = AnswerTask(actor=UNIT_ACTORS[SEED_ROUTES[q]], question=q, answer=seed_answer(q))
+        rules.check_answer(case.state, inp)
+        case.answer(inp)
+    return case

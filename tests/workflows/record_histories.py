@@ -20,6 +20,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).res
 from temporalio.client import WorkflowHandle  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
+from activities.store_adapters import store_activities  # noqa: E402
 from domain.messages import (  # noqa: E402
     IssueResponse,
     RecordClockEvent,
@@ -74,7 +75,8 @@ SCENARIOS: dict[str, Callable[[WorkflowEnvironment, Handle], Awaitable[None]]] =
 
 
 async def main() -> None:
-    migrate(get_settings().database_url)
+    settings = get_settings()
+    migrate(settings.database_url)
     test_server = str(Path(sys.executable).parent / "temporal-test-server")
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=DATA_CONVERTER, test_server_existing_path=test_server
@@ -82,7 +84,8 @@ async def main() -> None:
     await register_search_attributes(env.client)
     try:
         with ThreadPoolExecutor(4) as executor:
-            async with build_worker(env.client, "record", executor) as worker:
+            activities = store_activities(settings)
+            async with build_worker(env.client, "record", executor, activities) as worker:
                 for name, scenario in SCENARIOS.items():
                     handle = await start_seed(
                         env.client, worker.task_queue, await env.get_current_time()

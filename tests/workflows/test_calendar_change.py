@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
+from activities.store_adapters import store_activities
 from domain.case import CaseView
 from domain.messages import CalendarChanged
 from settings import get_settings
 from statute import calendar_for, get_regime
 from statute.calendar import SCOTLAND, long_date
 from store.calendars import calendar_repository
+from worker import build_worker
 from workflows.request import FoiRequestWorkflow
 
-from case_driver import noon_on, route_seed, start_seed
+from case_driver import close_started_cases, noon_on, route_seed, start_seed
 
 
 async def wait_for_state(
@@ -36,12 +39,28 @@ async def wait_for_state(
 
 
 async def test_a_proclaimed_holiday_moves_the_due_date_and_the_reminders(
-    env: WorkflowEnvironment, worker: Worker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    env: WorkflowEnvironment,
+    executor: ThreadPoolExecutor,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Its own store, so the extra holiday does not leak into other tests' cases.
+    # Its own store and a worker on it, so the extra holiday does not leak into other tests' cases.
     monkeypatch.setenv("FOIFLOW_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("FOIFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
-    handle = await start_seed(env.client, worker.task_queue, await env.get_current_time())
+    activities = store_activities(get_settings())
+    async with build_worker(env.client, f"calendar-{uuid.uuid4()}", executor, activities) as w:
+        handle = await _holiday_moves_the_case(env, w.task_queue)
+        # Closed and finished while this store's worker still runs it: nothing left pending on a
+        # task queue nobody polls.
+        await close_started_cases()
+        with env.auto_time_skipping_disabled():
+            await handle.result()
+
+
+async def _holiday_moves_the_case(
+    env: WorkflowEnvironment, task_queue: str
+) -> WorkflowHandle[Any, Any]:
+    handle = await start_seed(env.client, task_queue, await env.get_current_time())
     await route_seed(handle)
     view: CaseView = await handle.query(FoiRequestWorkflow.state)
     old_due = view.clock.due_date
@@ -82,3 +101,4 @@ async def test_a_proclaimed_holiday_moves_the_due_date_and_the_reminders(
     view = await handle.query(FoiRequestWorkflow.state)
     assert [r.on for r in view.reminders if r.kind == "due_today"] == [new_due]
     assert view.clock.calendar_version == v2.version
+    return handle

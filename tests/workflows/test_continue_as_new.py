@@ -8,25 +8,26 @@ from temporalio.worker import Worker
 from domain.case import CasePolicy, CaseStatus
 from domain.messages import IssueResponse, RequestInput
 from services.temporal import start_case
+from settings import get_settings
+from store.calendars import calendar_repository
 from workflows.request import FoiRequestWorkflow
 
-from case_driver import OFFICER, answer_seed, route_seed, seed_intake, sign_off_and_approve
+from case_driver import OFFICER, act, answer_seed, route_seed, seed_intake, sign_off_and_approve
 
 
 async def test_state_survives_continue_as_new(env: WorkflowEnvironment, worker: Worker) -> None:
     intake = seed_intake(await env.get_current_time())
     # A tiny limit, so that the seed case alone spans several runs.
     inp = RequestInput(intake=intake, policy=CasePolicy(history_event_limit=40))
-    handle = await start_case(env.client, inp, worker.task_queue)
+    calendars = calendar_repository(get_settings())
+    handle = await start_case(env.client, inp, worker.task_queue, calendars)
     first_run = (await handle.describe()).run_id
 
     await route_seed(handle)
     await answer_seed(handle)
     latest = env.client.get_workflow_handle_for(FoiRequestWorkflow.run, intake.reference)
     await sign_off_and_approve(latest)
-    view = await latest.execute_update(
-        FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER)
-    )
+    view = await act(latest, FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER))
 
     assert (await latest.describe()).run_id != first_run, "the case never continued as new"
     assert view.status == CaseStatus.ISSUED and view.on_time is True

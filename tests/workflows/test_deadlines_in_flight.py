@@ -31,6 +31,7 @@ from case_driver import (
     HATE,
     OFFICER,
     VAWG,
+    act,
     answer_seed,
     noon_on,
     route_seed,
@@ -64,9 +65,7 @@ async def test_late_response_is_recorded_late_with_overdue_reminders(
     # Skip past the due date: three working days late.
     late_day = cal.add_working_days(due, 3)
     await env.sleep(noon_on(late_day) - await env.get_current_time())
-    view = await handle.execute_update(
-        FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER)
-    )
+    view = await act(handle, FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER))
     assert view.status == CaseStatus.ISSUED
     assert view.on_time is False and view.on_time_with_extensions is False
     assert view.timeline[-1].text.startswith(f"response issued on {late_day} (LATE; due {due})")
@@ -111,14 +110,16 @@ async def test_unanswered_tasks_remind_then_escalate(
 
 async def test_clarification_restarts_the_clock(env: WorkflowEnvironment, worker: Worker) -> None:
     handle = await start_seed(env.client, worker.task_queue, await env.get_current_time())
-    view = await handle.execute_update(
+    view = await act(
+        handle,
         FoiRequestWorkflow.record_clock_event,
         RecordClockEvent(actor=OFFICER, kind=ClockEventKind.CLARIFICATION_REQUESTED),
     )
     assert view.status == CaseStatus.AWAITING_CLARIFICATION
     assert view.clock.paused and view.clock.due_date is None
     await env.sleep(timedelta(days=9))
-    view = await handle.execute_update(
+    view = await act(
+        handle,
         FoiRequestWorkflow.record_clock_event,
         RecordClockEvent(actor=OFFICER, kind=ClockEventKind.CLARIFICATION_RECEIVED),
     )
@@ -135,13 +136,15 @@ async def test_fee_pause_disregards_the_days_until_payment(
     handle = await start_seed(env.client, worker.task_queue, await env.get_current_time())
     before = (await _state(handle)).clock.due_date
     assert before is not None
-    notice = await handle.execute_update(
+    notice = await act(
+        handle,
         FoiRequestWorkflow.record_clock_event,
         RecordClockEvent(actor=OFFICER, kind=ClockEventKind.FEES_NOTICE_GIVEN),
     )
     assert notice.status == CaseStatus.AWAITING_FEE and notice.clock.due_date is None
     await env.sleep(timedelta(days=6))
-    view = await handle.execute_update(
+    view = await act(
+        handle,
         FoiRequestWorkflow.record_clock_event,
         RecordClockEvent(actor=OFFICER, kind=ClockEventKind.FEE_RECEIVED),
     )
@@ -173,7 +176,7 @@ async def test_public_interest_extension_needs_a_qualified_claim_and_is_capped(
     await answer_seed(handle, range(4, 5))  # Q4 claims s31, a qualified exemption
     before = (await _state(handle)).clock.due_date
     assert before is not None
-    view = await handle.execute_update(FoiRequestWorkflow.record_clock_event, extend)
+    view = await act(handle, FoiRequestWorkflow.record_clock_event, extend)
     cal = _case_calendar(view)
     assert view.clock.due_date == cal.add_working_days(before, 15)
     assert view.clock.statutory_due_date == before and view.clock.extended
@@ -193,7 +196,8 @@ async def test_cost_estimates_add_up_to_a_section_12_refusal(
         FoiRequestWorkflow.answer_task,
         AnswerTask(actor=VAWG, question=1, answer=Answer(kind=AnswerKind.COST, hours=10)),
     )
-    view = await handle.execute_update(
+    view = await act(
+        handle,
         FoiRequestWorkflow.answer_task,
         AnswerTask(actor=HATE, question=4, answer=Answer(kind=AnswerKind.COST, hours=9.5)),
     )
@@ -204,7 +208,8 @@ async def test_cost_estimates_add_up_to_a_section_12_refusal(
             FoiRequestWorkflow.decide_cost, CostDecision(actor=OFFICER, refuse=True)
         )
     assert "advice: a s12 refusal must advise" in str(caught.value.cause)
-    view = await handle.execute_update(
+    view = await act(
+        handle,
         FoiRequestWorkflow.decide_cost,
         CostDecision(actor=OFFICER, refuse=True, advice="Ask about one panel at a time."),
     )
@@ -225,7 +230,8 @@ async def test_no_clarification_in_three_months_lapses_the_case(
     env: WorkflowEnvironment, worker: Worker
 ) -> None:
     handle = await start_seed(env.client, worker.task_queue, await env.get_current_time())
-    view = await handle.execute_update(
+    view = await act(
+        handle,
         FoiRequestWorkflow.record_clock_event,
         RecordClockEvent(actor=OFFICER, kind=ClockEventKind.CLARIFICATION_REQUESTED),
     )

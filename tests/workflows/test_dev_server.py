@@ -21,7 +21,7 @@ from domain.case import CaseView
 from services.context import ServiceContext
 from services.intake import start_case
 from services.temporal import case_state, signal_calendar_change
-from settings import get_settings
+from settings import Settings, get_settings
 from statute.calendar import NORTHERN_IRELAND
 from store.calendars import calendar_repository
 from store.db import get_engine, migrate, session_scope
@@ -31,6 +31,15 @@ from store.seed import apply_seed, load_seed
 from case_driver import SEED_FILE
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def dev_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """The module's own store: the worker's activities and the test's CLI calls share it."""
+    data_dir = tmp_path_factory.mktemp("dev-store")
+    settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'store.db'}")
+    migrate(settings.database_url)
+    return settings
 
 
 async def _eventually(check: Any) -> Any:
@@ -46,12 +55,13 @@ async def _eventually(check: Any) -> Any:
 async def test_same_request_twice_is_one_case_and_batches_reach_every_case(
     dev_env: WorkflowEnvironment,
     dev_worker: Worker,
+    dev_settings: Settings,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("FOIFLOW_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("FOIFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
+    monkeypatch.setenv("FOIFLOW_DATA_DIR", str(dev_settings.data_dir))
+    monkeypatch.setenv("FOIFLOW_DATABASE_URL", dev_settings.database_url)
     monkeypatch.setenv("FOIFLOW_TASK_QUEUE", dev_worker.task_queue)
     settings = get_settings()
     ctx = ServiceContext(

@@ -9,7 +9,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.case import CaseStatus, SignOffStatus, TaskStatus
-from domain.messages import ApproveResponse, IssueResponse, SignOffDecision
+from domain.messages import ApproveResponse, IssueResponse, SignOffDecision, UpdateResult
 from settings import get_settings
 from statute.exemptions import Outcome, Role
 from store.audit import verify_audit
@@ -18,7 +18,7 @@ from store.models import AuditRow, CaseRow
 from store.rebuild import case_snapshot, rebuild_read_model, view_snapshot
 from workflows.request import FoiRequestWorkflow
 
-from case_driver import DPO, OFFICER, SENIOR, answer_seed, route_seed, start_seed
+from case_driver import DPO, OFFICER, SENIOR, act, answer_seed, route_seed, start_seed
 
 
 async def test_seed_case_end_to_end(env: WorkflowEnvironment, worker: Worker) -> None:
@@ -46,11 +46,20 @@ async def test_seed_case_end_to_end(env: WorkflowEnvironment, worker: Worker) ->
     assert sign_offs["31"].questions == [4, 5, 6, 7]
     assert {t.question for t in view.tasks if t.status == TaskStatus.LOCKED} == {4, 5, 6, 7}
 
-    await handle.execute_update(
+    # An update answers with what it did; the case itself is a query away.
+    result = await handle.execute_update(
         FoiRequestWorkflow.decide_sign_off,
         SignOffDecision(actor=SENIOR, section="31", approve=True),
     )
-    view = await handle.execute_update(
+    view = await handle.query(FoiRequestWorkflow.state)
+    assert result == UpdateResult(
+        reference=view.reference,
+        version=view.version,
+        status=CaseStatus.SIGN_OFF,
+        changed="s31 approved",
+    )
+    view = await act(
+        handle,
         FoiRequestWorkflow.decide_sign_off,
         SignOffDecision(actor=DPO, section="s40", approve=True),
     )

@@ -21,6 +21,7 @@ from case_driver import (
     PARTLY_EXEMPT,
     S31,
     VAWG,
+    act,
     answer_seed,
     route_seed,
     start_seed,
@@ -162,8 +163,10 @@ async def test_sign_off_rules(env: WorkflowEnvironment, worker: Worker) -> None:
         "question: the answer to Q4 is under sign-off",
     )
     # A rejection returns the questions to their unit with the reason.
-    view = await handle.execute_update(
-        decide, SignOffDecision(actor=chief, section="31", approve=False, reason="Too broad")
+    view = await act(
+        handle,
+        decide,
+        SignOffDecision(actor=chief, section="31", approve=False, reason="Too broad"),
     )
     returned = {t.question: t for t in view.tasks if t.status == "returned"}
     assert set(returned) == {4, 6, 7}

@@ -1,0 +1,66 @@
+"""The request workflow's activities, as one class built with its dependencies.
+
+Workflows call them by method, ``workflow.execute_activity_method(CaseActivities.project_case,
+view, ...)``, so arguments and results are type-checked. This module imports only the domain,
+the statute core and temporalio: importing it from workflow code never pulls in the store.
+
+Synchronous: the worker runs them on its thread pool. Each is idempotent, because Temporal may
+retry or redeliver it: the calendar versions never change, the outbox queues a key once, and the
+read model applies only views newer than what it holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from temporalio import activity
+
+from activities.ports import CalendarSource, Outbox, ReadModel
+from domain.case import CaseView
+from domain.messages import LoadCalendar, Notification
+
+log = logging.getLogger("foiflow.activities")
+
+
+def load_calendar_window(source: CalendarSource, request: LoadCalendar) -> dict[str, Any]:
+    """The calendar version a case counts on, cut to the case's window, in its JSON form (what
+    ``CaseState.calendar`` and ``RequestInput.calendar`` carry)."""
+    data = source.latest() if request.version is None else source.get(request.version)
+    # A window keeps the history small; the case reloads on every calendar change anyway.
+    return data.window(request.start, request.end).to_json()
+
+
+class CaseActivities:
+    def __init__(self, calendars: CalendarSource, outbox: Outbox, read_model: ReadModel) -> None:
+        self.calendars = calendars
+        self.outbox = outbox
+        self.read_model = read_model
+
+    @activity.defn(name="load_calendar")
+    def load_calendar(self, request: LoadCalendar) -> dict[str, Any]:
+        return load_calendar_window(self.calendars, request)
+
+    @activity.defn(name="send_notification")
+    def send_notification(self, notification: Notification) -> bool:
+        """Queue a reminder or escalation; False when a retried activity queued it before."""
+        queued = self.outbox.enqueue(
+            notification.key, notification.audience, notification.subject, notification.body
+        )
+        # The key names reference, kind, audience and date only: no personal data in logs.
+        log.info("notification %s %s", notification.key, "queued" if queued else "already queued")
+        return queued
+
+    @activity.defn(name="project_case")
+    def project_case(self, view: CaseView) -> None:
+        # Returns nothing: recorded histories hold a null result for this activity.
+        applied = self.read_model.apply(view)
+        # Reference and version only: the view itself carries the requester's personal data.
+        log.debug(
+            "projection %s v%d %s", view.reference, view.version, "applied" if applied else "stale"
+        )
+
+    def all(self) -> list[Callable[..., Any]]:
+        """Every activity, bound to these dependencies: what a worker registers."""
+        return [self.load_calendar, self.send_notification, self.project_case]

@@ -1,0 +1,50 @@
+"""The case activities on foiflow's store: the worker's (and the tests') real dependencies.
+
+Never imported by workflow code: it pulls in SQLModel tables, which break the workflow sandbox.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+
+from activities.case_activities import CaseActivities
+from domain.case import CaseView
+from settings import Settings
+from store.calendars import calendar_repository
+from store.db import get_engine, session_scope
+from store.outbox import enqueue_notification
+from store.projection import apply_case_view
+
+
+class StoreOutbox:
+    """The notification outbox table; ``ON CONFLICT DO NOTHING`` makes a key count once."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def enqueue(self, key: str, audience: str, subject: str, body: str) -> bool:
+        with session_scope(self.engine) as session:
+            return enqueue_notification(session, key, audience, subject, body)
+
+
+class StoreReadModel:
+    """The read model and the hash-chained audit log, written in one transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def apply(self, view: CaseView) -> bool:
+        with session_scope(self.engine) as session:
+            return apply_case_view(session, view)
+
+
+def store_activities(settings: Settings) -> CaseActivities:
+    """The activities on the store ``settings`` names. One engine per database URL per process
+    (``store.db.get_engine``), shared by the activity threads: SQLAlchemy engines are
+    thread-safe."""
+    engine = get_engine(settings.database_url)
+    return CaseActivities(
+        calendars=calendar_repository(settings),
+        outbox=StoreOutbox(engine),
+        read_model=StoreReadModel(engine),
+    )

@@ -1,0 +1,449 @@
+"""The case file: a request's state and every change the workflow's handlers make to it.
+
+Pure: the time comes from ``now`` (``workflow.now`` inside the workflow), the calendar from the
+state; nothing here waits, calls an activity or touches Temporal, so it runs in a unit test as it
+runs in a workflow. The workflow checks input with ``workflows.rules`` first: these methods
+assume it is sound.
+
+The status changes in one place, ``_move``; actions whose outcome the transition table names go
+there through ``_take``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TypeVar
+from zoneinfo import ZoneInfo
+
+from domain.case import (
+    CLOSED_STATUSES,
+    CaseStatus,
+    CaseView,
+    ResponseDraft,
+    SignOffStatus,
+    Task,
+    TaskStatus,
+    TimelineEntry,
+)
+from domain.messages import (
+    AnswerTask,
+    ApproveResponse,
+    CaseState,
+    ClockEventRecord,
+    CloseCase,
+    CostDecision,
+    IssueResponse,
+    ReassignTask,
+    RecordClockEvent,
+    RequestInput,
+    RouteQuestions,
+    SignOffDecision,
+    UpdateResult,
+)
+from domain.transitions import PAUSED_STATUSES, Action, clock_transition, transition
+from statute import (
+    CalendarData,
+    ClockEventKind,
+    ClockState,
+    WorkingDayCalendar,
+    calendar_for,
+    get_regime,
+    local_date,
+)
+from statute.exemptions import OUTCOME_LABELS, Outcome
+from workflows import letter
+from workflows.clock import case_clock, clock_record, midnight_after, on_time, task_due
+from workflows.reminders import PlannedReminder, plan_reminders
+from workflows.rules import cost_hours, find_task, open_tasks
+from workflows.sign_offs import find_sign_off, gather_sign_offs, request_text
+from workflows.view import case_view
+
+Input = TypeVar("Input")
+SYSTEM = "system"
+MOVING = frozenset({CaseStatus.IN_PROGRESS, CaseStatus.SIGN_OFF})  # where answers move the case
+STATUTORY_LIMIT_FALLBACK = 20  # month-based regimes still alert by working day N of 20
+
+
+def outcome_label(outcome: Outcome | None) -> str:
+    return OUTCOME_LABELS[outcome] if outcome else "none"
+
+
+class CaseFile:
+    def __init__(self, inp: RequestInput, now: Callable[[], datetime]) -> None:
+        self.intake = inp.intake
+        self.policy = inp.policy
+        self.regime = get_regime(inp.intake.regime)
+        self.now = now
+        self.zone = ZoneInfo(inp.policy.time_zone)  # once: reminders ask for it on every plan
+        self.state = inp.state or CaseState(status=CaseStatus.TRIAGE)
+        if inp.state is None:
+            self.state.started_at = now()
+            self.state.calendar = inp.calendar
+        self._calendar_cache: tuple[int, WorkingDayCalendar] | None = None
+
+    # ---- reading the case ---------------------------------------------------------------------
+
+    @property
+    def opening(self) -> bool:
+        """Still loading its calendar: nothing can be counted yet."""
+        return self.state.calendar is None
+
+    @property
+    def closed(self) -> bool:
+        return self.state.status in CLOSED_STATUSES
+
+    def calendar(self) -> WorkingDayCalendar:
+        data = self.state.calendar or {}
+        version = int(str(data.get("version", 0)))
+        if self._calendar_cache is None or self._calendar_cache[0] != version:
+            built = calendar_for(self.regime, CalendarData.from_json(data))
+            self._calendar_cache = (version, built)
+        return self._calendar_cache[1]
+
+    def clock(self, extra: ClockEventRecord | None = None) -> ClockState:
+        records = [*self.state.clock_events, *([extra] if extra else [])]
+        return case_clock(
+            self.regime, self.intake, self.policy, records, self.calendar(), self.now()
+        )
+
+    def today(self) -> date:
+        return local_date(self.now(), self.policy.time_zone)
+
+    def view(self) -> CaseView:
+        return case_view(self.intake, self.state, self.clock(), self.policy.time_zone)
+
+    def issued_in_time(self) -> bool | None:
+        return on_time(self.state.issued_at, self.clock(), self.policy.time_zone)[0]
+
+    def all_routed(self) -> bool:
+        return {t.question for t in self.state.tasks} >= {q.number for q in self.intake.questions}
+
+    def received_text(self) -> str:
+        due = self.clock().due_date
+        return (
+            f"{self.intake.regime.upper()} request received {self.intake.received_at:%Y-%m-%d} "
+            f"by {self.intake.channel}, {len(self.intake.questions)} question(s); due {due}"
+        )
+
+    # ---- writing the case ---------------------------------------------------------------------
+
+    def apply(self, change: Callable[[Input], None], inp: Input) -> UpdateResult:
+        """Make ``change`` and say what it did: the timeline entries it wrote."""
+        since = len(self.state.timeline)
+        change(inp)
+        return UpdateResult(
+            reference=self.intake.reference,
+            version=self.state.version,
+            status=self.state.status,
+            changed="; ".join(e.text for e in self.state.timeline[since:]),
+        )
+
+    def touch(self) -> None:
+        self.state.version += 1
+
+    def note(self, actor: str, kind: str, text: str) -> None:
+        seq = len(self.state.timeline) + 1
+        self.state.timeline.append(
+            TimelineEntry(seq=seq, at=self.now(), actor=actor, kind=kind, text=text)
+        )
+        self.touch()
+
+    def _move(self, status: CaseStatus) -> None:
+        """The one place the status changes."""
+        self.state.status = status
+
+    def _take(self, action: Action) -> None:
+        """Move to where the transition table says ``action`` leads."""
+        leads_to = transition(action).leads_to
+        if leads_to is not None:
+            self._move(leads_to)
+
+    def _task_due(self, routed_on: date) -> date:
+        statutory = self.clock().due_date
+        return task_due(self.calendar(), routed_on, self.policy.task_working_days, statutory)
+
+    # ---- the handlers' changes ----------------------------------------------------------------
+
+    def opened_with(self, calendar: dict[str, object]) -> None:
+        """The calendar window a case loaded itself, when its start input carried none."""
+        self.state.calendar = calendar
+
+    def open(self) -> None:
+        """The first entry of the timeline, once the calendar is there to count on."""
+        if not self.state.timeline:
+            self.note(SYSTEM, "received", self.received_text())
+
+    def route(self, inp: RouteQuestions) -> None:
+        today = self.today()
+        for route in inp.routes:
+            number = route.question
+            text = next(q.text for q in self.intake.questions if q.number == number)
+            self.state.tasks.append(
+                Task(
+                    question=number,
+                    text=text,
+                    unit=route.unit,
+                    routed_on=today,
+                    internal_due=self._task_due(today),
+                )
+            )
+            self.note(inp.actor.user_id, "routed", f"Q{number} routed to {route.unit}")
+        self.state.tasks.sort(key=lambda t: t.question)
+        if self.state.status == CaseStatus.TRIAGE and self.all_routed():
+            self._move(CaseStatus.IN_PROGRESS)
+        self._advance()
+
+    def reassign(self, inp: ReassignTask) -> None:
+        task = self._task(inp.question)
+        task.assignments.append(task.unit)
+        self.note(
+            inp.actor.user_id,
+            "reassigned",
+            f"Q{task.question} reassigned from {task.unit} to {inp.unit}: {inp.reason}",
+        )
+        task.unit = inp.unit
+        task.status = TaskStatus.OPEN
+        task.answer = None
+        task.answered_by = None
+        self._advance()
+
+    def answer(self, inp: AnswerTask) -> None:
+        task = self._task(inp.question)
+        revised = task.answer is not None
+        task.answer = inp.answer
+        task.answered_by = inp.actor.user_id
+        task.status = TaskStatus.ANSWERED
+        task.returned_reason = None
+        verb = "revised the answer to" if revised else "answered"
+        self.note(
+            inp.actor.user_id,
+            "answered",
+            f"{task.unit} {verb} Q{task.question}: {inp.answer.kind.value}"
+            + "".join(f", s{c.section}{c.subsections}" for c in inp.answer.claims),
+        )
+        if self.state.status == CaseStatus.SIGN_OFF and not open_tasks(self.state.tasks):
+            # A revision during sign-off: gather the sign-offs again.
+            self._move(CaseStatus.IN_PROGRESS)
+        self._advance()
+
+    def decide_sign_off(self, inp: SignOffDecision) -> None:
+        sign_off = find_sign_off(self.state.sign_offs, inp.section)
+        assert sign_off is not None, "validated: a sign-off is pending"
+        sign_off.decided_by = inp.actor.user_id
+        sign_off.decided_at = self.now()
+        sign_off.reason = inp.reason
+        if inp.approve:
+            sign_off.status = SignOffStatus.APPROVED
+            self.note(inp.actor.user_id, "signed_off", f"s{sign_off.section} approved")
+        else:
+            sign_off.status = SignOffStatus.REJECTED
+            self.note(
+                inp.actor.user_id,
+                "sign_off_rejected",
+                f"s{sign_off.section} rejected: {inp.reason}",
+            )
+            for task in self.state.tasks:
+                if task.question in sign_off.questions:
+                    task.status = TaskStatus.RETURNED
+                    task.returned_reason = f"s{sign_off.section} sign-off refused: {inp.reason}"
+            self._move(CaseStatus.IN_PROGRESS)
+        self._advance()
+
+    def record_clock_event(self, inp: RecordClockEvent) -> None:
+        before = self.clock().due_date
+        self.state.clock_events.append(clock_record(inp, self.now()))
+        after = self.clock()
+        self.note(
+            inp.actor.user_id,
+            f"clock_{inp.kind.value}",
+            f"{after.movements[-1].description}; due date {before or 'paused'} → "
+            f"{after.due_date or 'paused'}" + (f" ({inp.note})" if inp.note else ""),
+        )
+        row = clock_transition(inp.kind)
+        if row is not None and row.leads_to in PAUSED_STATUSES:
+            self._pause(row.action)
+        elif inp.kind in (ClockEventKind.CLARIFICATION_RECEIVED, ClockEventKind.FEE_RECEIVED):
+            self._resume()
+        self._advance()
+
+    def decide_cost(self, inp: CostDecision) -> None:
+        if inp.refuse:
+            self._compose(
+                inp.actor.user_id,
+                "cost_refusal",
+                note="refusal under s12 composed (s16 advice)",
+                cost_advice=inp.advice,
+            )
+            return
+        self.state.cost_route_cleared = True
+        self._move(CaseStatus.IN_PROGRESS)
+        self.note(inp.actor.user_id, "cost_continue", "continuing despite the s12 estimate")
+        self._advance()
+
+    def approve(self, inp: ApproveResponse) -> None:
+        draft = self.state.response
+        assert draft is not None, "validated: a response is composed"
+        if inp.text is not None and inp.text != draft.text:
+            draft.text = inp.text
+            draft.edited = True
+        draft.approved_by = inp.actor.user_id
+        draft.approved_at = self.now()
+        self._take(Action.APPROVE)
+        self.note(
+            inp.actor.user_id,
+            "approved",
+            "response approved" + (" (edited)" if draft.edited else ""),
+        )
+
+    def issue(self, inp: IssueResponse) -> None:
+        assert self.state.response is not None, "validated: the response is approved"
+        self.state.issued_at = self.now()
+        self.state.outcome = self.state.response.outcome
+        self._take(Action.ISSUE)
+        clock = self.clock()
+        _, with_extensions = on_time(self.state.issued_at, clock, self.policy.time_zone)
+        self.note(
+            inp.actor.user_id,
+            "issued",
+            f"response issued on {self.today()} ({'on time' if with_extensions else 'LATE'}; "
+            f"due {clock.due_date}); outcome: {outcome_label(self.state.outcome)}",
+        )
+
+    def withdraw(self, inp: CloseCase) -> None:
+        self._take(Action.WITHDRAW)
+        self._closed(Outcome.WITHDRAWN, inp.actor.user_id, inp.reason)
+
+    def check_lapse(self) -> None:
+        """Close the case when an awaited clarification or fee never came (s9(2), s45 Code)."""
+        if self.closed:
+            return
+        clock = self.clock()
+        if clock.lapsed:
+            self._move(CaseStatus.LAPSED)
+            self._closed(
+                Outcome.LAPSED, SYSTEM, f"{clock.pause_reason}; no reply by {clock.lapse_date}"
+            )
+
+    def change_calendar(self, version: int, calendar: dict[str, object]) -> None:
+        """Count on calendar ``version`` from now on: deadlines move, the timeline says how."""
+        before_cal = CalendarData.from_json(self.state.calendar or {})
+        before_due = self.clock().due_date
+        self.state.calendar = calendar
+        after_cal = CalendarData.from_json(calendar)
+        after_due = self.clock().due_date
+        for task in open_tasks(self.state.tasks):
+            task.internal_due = self._task_due(task.routed_on)
+        changes = "; ".join(after_cal.diff(before_cal)) or "no change in this case's window"
+        moved = (
+            f"due date moved from {before_due} to {after_due}"
+            if before_due != after_due
+            else f"due date stays {after_due}"
+        )
+        self.note(SYSTEM, "calendar_changed", f"{moved} by calendar v{version}: {changes}")
+
+    # ---- reminders ----------------------------------------------------------------------------
+
+    def planned_reminders(self) -> list[PlannedReminder]:
+        return plan_reminders(
+            reference=self.intake.reference,
+            state=self.state,
+            clock=self.clock(),
+            calendar=self.calendar(),
+            policy=self.policy,
+            statutory_limit=self.regime.working_days or STATUTORY_LIMIT_FALLBACK,
+            now=self.now(),
+            zone=self.zone,
+        )
+
+    def reminder_sent(self, reminder: PlannedReminder) -> None:
+        sent = reminder.record()
+        self.state.reminders.append(sent)
+        self.note(SYSTEM, "reminder", f"{sent.kind} to {sent.audience}: {sent.text}")
+
+    def next_wake(self) -> datetime | None:
+        """When the case next needs the workflow's attention without anyone acting."""
+        times = [r.at for r in self.planned_reminders()]
+        clock = self.clock()
+        if clock.due_date and not clock.overdue and not self.closed:
+            times.append(midnight_after(clock.due_date, self.zone))  # the overdue flag flips
+        if clock.lapse_date and not clock.lapsed:
+            times.append(midnight_after(clock.lapse_date, self.zone))
+        return min(times) if times else None
+
+    # ---- moving the case on -------------------------------------------------------------------
+
+    def _advance(self) -> None:
+        """Move the case on after any change: s12 route, sign-off, response composition."""
+        self.touch()
+        if self.state.status not in MOVING or not self.all_routed():
+            return
+        hours = cost_hours(self.state.tasks)
+        limit = self.policy.cost_limit_hours
+        if not self.state.cost_route_cleared and hours > limit:
+            self._move(CaseStatus.COST_REVIEW)
+            self.note(
+                SYSTEM,
+                "cost_limit",
+                f"cost estimates total {hours:g} h, over the {limit:g} h limit (s12): "
+                "officer to decide",
+            )
+            return
+        if open_tasks(self.state.tasks):
+            return
+        sign_offs, requested = gather_sign_offs(
+            self.state.tasks, self.state.sign_offs, self.policy.sign_off_policy()
+        )
+        for fresh in requested:
+            self.note(SYSTEM, "sign_off_requested", request_text(fresh))
+        self.state.sign_offs = sign_offs
+        if any(s.status != SignOffStatus.APPROVED for s in sign_offs):
+            self._move(CaseStatus.SIGN_OFF)
+            for task in self.state.tasks:
+                if task.answer and task.answer.claims:
+                    task.status = TaskStatus.LOCKED
+            return
+        for task in self.state.tasks:
+            task.status = TaskStatus.SETTLED
+        self._compose(SYSTEM, "composed")
+
+    def _compose(
+        self, actor: str, kind: str, note: str | None = None, cost_advice: str | None = None
+    ) -> None:
+        """Compose the response (a s12 refusal notice when ``cost_advice`` is given)."""
+        text, outcome = letter.compose_response(
+            self.intake.reference,
+            self.intake.regime,
+            self.intake.questions,
+            self.state.tasks,
+            self.policy.authority_name,
+            cost_advice=cost_advice,
+            cost_hours=cost_hours(self.state.tasks),
+            cost_limit_hours=self.policy.cost_limit_hours,
+        )
+        self.state.response = ResponseDraft(text=text, outcome=outcome, composed_at=self.now())
+        self._move(CaseStatus.RESPONSE_REVIEW)
+        self.note(actor, kind, note or f"response composed: {outcome_label(outcome)}")
+
+    def _pause(self, action: Action) -> None:
+        # A second pause (a fees notice while awaiting clarification) resumes where the first
+        # one found the case.
+        if self.state.status not in PAUSED_STATUSES:
+            self.state.resume_status = self.state.status
+        self._take(action)
+
+    def _resume(self) -> None:
+        self._move(self.state.resume_status or CaseStatus.IN_PROGRESS)
+        self.state.resume_status = None
+        for task in open_tasks(self.state.tasks):
+            task.internal_due = max(task.internal_due, self._task_due(self.today()))
+
+    def _closed(self, outcome: Outcome, actor: str, reason: str) -> None:
+        self.state.outcome = outcome
+        status = self.state.status.value
+        self.note(actor, status, f"case {status}: {reason}")
+
+    def _task(self, question: int) -> Task:
+        task = find_task(self.state.tasks, question)
+        assert task is not None, "validated: the question has a task"
+        return task
