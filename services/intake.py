@@ -17,7 +17,7 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from domain.case import CLOSED_STATUSES, RequestIntake
+from domain.case import CLOSED_STATUSES, CasePolicy, RequestIntake
 from domain.intake import split_questions
 from domain.messages import RequestInput
 from services import temporal
@@ -25,8 +25,16 @@ from services.context import ServiceContext
 from services.db import calendar_versions, in_store
 from services.errors import Forbidden, Rejected
 from services.routing import suggest_units
-from services.schemas import IntakePreview, Started
-from statute import ClockEvent, ClockEventKind, ClockOptions, calendar_for, compute_clock
+from services.schemas import MAX_QUESTIONS, IntakePreview, RequestDocument, Started
+from statute import (
+    CalendarError,
+    ClockEvent,
+    ClockEventKind,
+    ClockOptions,
+    ClockState,
+    calendar_for,
+    compute_clock,
+)
 from statute.exemptions import Role
 from statute.regimes import REQUEST_REGIMES, get_regime
 from store import refdata
@@ -57,14 +65,19 @@ def read_request_file(path: Path) -> dict[str, Any]:
 def build_intake(
     document: dict[str, Any], received_at: datetime | None, reference: str | None
 ) -> RequestIntake:
-    """The request as the case will hold it; questions split from the text when not given."""
-    fields = dict(document)
-    fields["received_at"] = received_at or fields.get("received_at") or datetime.now(UTC)
-    fields["reference"] = reference or fields.get("reference") or PENDING
+    """The request as the case will hold it; questions split from the text when not given.
+
+    The document is checked field by field (``RequestDocument``) before anything is recorded.
+    """
+    try:
+        checked = RequestDocument.model_validate(document)
+    except ValidationError as exc:
+        raise IntakeError.from_validation(exc) from None
+    fields = checked.model_dump(mode="json", exclude_none=True)
+    fields["received_at"] = received_at or checked.received_at or datetime.now(UTC)
+    fields["reference"] = reference or checked.reference or PENDING
     if not fields.get("questions"):
-        fields["questions"] = [
-            q.model_dump() for q in split_questions(str(fields.get("request_text", "")))
-        ]
+        fields["questions"] = [q.model_dump() for q in split_questions(checked.request_text)]
     try:
         intake = RequestIntake.model_validate(fields)
     except ValidationError as exc:
@@ -75,6 +88,16 @@ def build_intake(
         raise IntakeError(f"{intake.regime!r} is not one of {', '.join(REQUEST_REGIMES)}", "regime")
     if not intake.questions:
         raise IntakeError("the request has no questions", "request_text")
+    numbers = [q.number for q in intake.questions]
+    twice = sorted({n for n in numbers if numbers.count(n) > 1})
+    if twice:
+        where = "questions" if checked.questions else "request_text"
+        raise IntakeError(f"question {twice[0]} is numbered twice", where)
+    if len(intake.questions) > MAX_QUESTIONS:
+        raise IntakeError(
+            f"{len(intake.questions)} questions; at most {MAX_QUESTIONS} in one request",
+            "request_text",
+        )
     return intake
 
 
@@ -91,21 +114,7 @@ async def preview_intake(
     suggested units, and the due date with the clock's explanation."""
     intake = build_intake(request_document, received_at, None)
     policy = await in_store(ctx.engine, refdata.case_policy)
-    calendars = calendar_versions(ctx.engine)
-    version = policy.calendar_version
-    data = await asyncio.to_thread(
-        calendars.latest if version is None else functools.partial(calendars.get, version)
-    )
-    regime = get_regime(intake.regime)
-    clock = compute_clock(
-        regime,
-        [ClockEvent(ClockEventKind.RECEIVED, intake.received_at)],
-        calendar_for(regime, data),
-        as_of=intake.received_at,
-        options=ClockOptions(
-            roll_non_working_receipt=policy.roll_non_working_receipt, time_zone=policy.time_zone
-        ),
-    )
+    clock = await _opening_clock(ctx, intake, policy)
     return IntakePreview(
         regime=intake.regime,
         received_at=intake.received_at,
@@ -114,6 +123,32 @@ async def preview_intake(
         due_date=clock.due_date,
         explanation=clock.explain(),
     )
+
+
+async def _opening_clock(
+    ctx: ServiceContext, intake: RequestIntake, policy: CasePolicy
+) -> ClockState:
+    """The clock as the case would open: ``IntakeError`` (on ``received_at``) when the calendar
+    cannot count the request's days, so no case starts that could not keep its deadline."""
+    calendars = calendar_versions(ctx.engine)
+    version = policy.calendar_version
+    data = await asyncio.to_thread(
+        calendars.latest if version is None else functools.partial(calendars.get, version)
+    )
+    regime = get_regime(intake.regime)
+    try:
+        return compute_clock(
+            regime,
+            [ClockEvent(ClockEventKind.RECEIVED, intake.received_at)],
+            calendar_for(regime, data),
+            as_of=intake.received_at,
+            options=ClockOptions(
+                roll_non_working_receipt=policy.roll_non_working_receipt,
+                time_zone=policy.time_zone,
+            ),
+        )
+    except CalendarError as exc:
+        raise IntakeError(str(exc), "received_at") from None
 
 
 async def _started(ctx: ServiceContext, reference: str, existing: bool) -> Started:
@@ -136,6 +171,7 @@ async def start_case(
     _may_start(ctx)
     intake = build_intake(request_document, received_at, None)
     policy = await in_store(ctx.engine, refdata.case_policy)
+    await _opening_clock(ctx, intake, policy)  # before a reference is used up
     inp = RequestInput(intake=intake, policy=policy)
     async with temporal.case_errors(ctx.client, ctx.settings, intake.reference):
         existing = await temporal.find_case_by_intake(ctx.client, inp)

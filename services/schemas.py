@@ -7,10 +7,11 @@ The acting user is never part of an input: services take it from the context.
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from domain.case import CaseStatus, TaskStatus
+from domain.case import CaseStatus, CaseView, TaskStatus
 from domain.messages import Route
 from domain.transitions import Action
 from statute.clock import ClockEventKind
@@ -19,6 +20,76 @@ from statute.regimes import ExtensionKind
 from store.schema import SLUG
 
 # --- inputs ----------------------------------------------------------------------------------
+
+# Limits a person can be told: generous for real requests, small enough that a pasted file or a
+# runaway script cannot make a case too big to carry through Temporal.
+MAX_REQUEST_TEXT = 100_000
+MAX_QUESTION_TEXT = 10_000
+MAX_QUESTIONS = 200
+REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    LETTER = "letter"
+    WEB_FORM = "web_form"
+    PHONE = "phone"
+    IN_PERSON = "in_person"
+    SOCIAL_MEDIA = "social_media"
+
+
+class _Strict(BaseModel):
+    # An unknown field is a mistake to report ("recieved_at"), not something to drop silently.
+    model_config = ConfigDict(extra="forbid")
+
+
+class RequesterIn(_Strict):
+    name: str = Field(min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
+    address: str | None = Field(default=None, max_length=1_000)
+
+    @field_validator("name")
+    @classmethod
+    def _named(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("give the requester's name")
+        return value
+
+
+class QuestionIn(_Strict):
+    number: int = Field(ge=1, le=999)
+    text: str = Field(min_length=1, max_length=MAX_QUESTION_TEXT)
+
+    @field_validator("text")
+    @classmethod
+    def _has_text(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a question needs its text")
+        return value
+
+
+class RequestDocument(_Strict):
+    """A request as received: what `foiflow start FILE` reads and `POST /api/cases` takes."""
+
+    reference: str | None = Field(default=None, pattern=REFERENCE_PATTERN)
+    regime: str = Field(default="foia", max_length=16)
+    received_at: AwareDatetime | None = None  # default now
+    channel: Channel = Channel.EMAIL
+    requester: RequesterIn
+    request_text: str = Field(max_length=MAX_REQUEST_TEXT)
+    # Split from the numbered request text when not given.
+    questions: list[QuestionIn] | None = Field(default=None, max_length=MAX_QUESTIONS)
+
+    @field_validator("questions")
+    @classmethod
+    def _numbered_once(cls, value: list[QuestionIn] | None) -> list[QuestionIn] | None:
+        seen: set[int] = set()
+        for question in value or []:
+            if question.number in seen:
+                raise ValueError(f"question {question.number} is given twice")
+            seen.add(question.number)
+        return value
 
 
 class RoutesIn(BaseModel):
@@ -70,6 +141,18 @@ class CaseFilters(BaseModel):
 # --- outputs ---------------------------------------------------------------------------------
 
 
+class CaseQuery(_Strict):
+    """Filters and paging for the case list, read from the store's read model."""
+
+    status: CaseStatus | None = None
+    unit: str | None = Field(default=None, pattern=SLUG)
+    regime: str | None = Field(default=None, max_length=16)
+    overdue: bool | None = None  # open and past its due date today
+    due_before: date | None = None  # due strictly before this day
+    page: int = Field(default=1, ge=1, le=100_000)
+    per_page: int = Field(default=50, ge=1, le=200)
+
+
 class CaseSummary(BaseModel):
     reference: str
     status: CaseStatus | None  # None: not yet published to visibility
@@ -77,6 +160,16 @@ class CaseSummary(BaseModel):
     due_date: date | None  # None while the clock is paused
     overdue: bool
     units: list[str]
+    received_at: datetime | None = None
+    outcome: str | None = None
+    on_time: bool | None = None
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummary]
+    total: int
+    page: int
+    per_page: int
 
 
 class RouteSuggestion(BaseModel):
@@ -116,6 +209,12 @@ class MySignOff(BaseModel):
 class AvailableAction(BaseModel):
     action: Action
     label: str  # what a button says
+
+
+class CaseOut(CaseView):
+    """A case as the caller may see it, with what the caller may do on it now."""
+
+    actions: list[AvailableAction] = Field(default_factory=list)
 
 
 class Started(BaseModel):
