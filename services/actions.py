@@ -56,6 +56,9 @@ Handle = WorkflowHandle[FoiRequestWorkflow, CaseResult]
 @asynccontextmanager
 async def _acting(ctx: ServiceContext, reference: str) -> AsyncIterator[tuple[Handle, Actor]]:
     actor = ctx.person()
+    # A case the actor may not know exists is reported as missing before anything is tried, so
+    # a refusal never reveals it (``CaseNotFound``).
+    as_seen_by(await case_view(ctx, reference), actor)
     handle: Handle = ctx.client.get_workflow_handle_for(FoiRequestWorkflow.run, reference)
     async with case_errors(ctx.client, ctx.settings, reference):
         yield handle, actor

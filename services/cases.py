@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -45,7 +45,16 @@ from domain.transitions import available_actions as allowed_actions
 from services.context import ServiceContext
 from services.db import calendar_versions, in_store
 from services.errors import CaseNotFound, Conflict
-from services.schemas import AvailableAction, CaseFilters, CaseSummary, MySignOff, MyTask
+from services.schemas import (
+    AvailableAction,
+    CaseFilters,
+    CaseOut,
+    CasePage,
+    CaseQuery,
+    CaseSummary,
+    MySignOff,
+    MyTask,
+)
 from services.temporal import WORKFLOW_TYPE, case_errors
 from statute import calendar_for, get_regime, local_date
 from statute.calendar import CalendarData, CalendarError, WorkingDayCalendar
@@ -127,6 +136,16 @@ def actions_for(view: CaseView, actor: Actor | None) -> list[AvailableAction]:
     return [
         AvailableAction(action=a, label=transition(a).label) for a in allowed_actions(view, actor)
     ]
+
+
+def case_out(view: CaseView, actor: Actor | None) -> CaseOut:
+    """A case as ``actor`` sees it, with the actions they may take on it now."""
+    seen = as_seen_by(view, actor)
+    return CaseOut.model_validate({**seen.model_dump(), "actions": actions_for(seen, actor)})
+
+
+async def get_case_out(ctx: ServiceContext, reference: str) -> CaseOut:
+    return case_out(await case_view(ctx, reference), ctx.actor)
 
 
 # --- listings --------------------------------------------------------------------------------
@@ -342,3 +361,101 @@ async def list_my_sign_offs(ctx: ServiceContext, as_of: date | None = None) -> l
             )
         )
     return waiting
+
+
+# --- the case list, from the read model ------------------------------------------------------
+
+
+def _visible_to(actor: Actor) -> ColumnElement[bool] | None:
+    """The rows ``actor`` may know exist (``may_know`` in SQL); None: every row."""
+    if sees_every_case(actor):
+        return None
+    roles = set(actor.roles)
+    clauses: list[ColumnElement[bool]] = []
+    if roles & UNIT_ROLES and actor.units:
+        clauses.append(
+            exists().where(
+                col(TaskRow.reference) == col(CaseRow.reference),
+                col(TaskRow.unit).in_(actor.units),
+            )
+        )
+    approving = [str(r) for r in roles & APPROVER_ROLES]
+    if approving:
+        clauses.append(
+            exists().where(
+                col(SignOffRow.reference) == col(CaseRow.reference),
+                col(SignOffRow.required_role).in_(approving),
+            )
+        )
+    return or_(*clauses) if clauses else false()
+
+
+async def find_cases(ctx: ServiceContext, query: CaseQuery) -> CasePage:
+    """A page of the cases the actor may know, soonest due first (paused ones last), filtered;
+    read from the store's read model, so a list never waits on Temporal."""
+    actor = ctx.person()
+    closed = [str(s) for s in CLOSED_STATUSES]
+
+    def read(session: Session) -> CasePage:
+        today = _today(session, None)
+        where: list[ColumnElement[bool]] = []
+        visible = _visible_to(actor)
+        if visible is not None:
+            where.append(visible)
+        if query.status is not None:
+            where.append(col(CaseRow.status) == str(query.status))
+        if query.regime is not None:
+            where.append(col(CaseRow.regime) == query.regime)
+        if query.unit is not None:
+            where.append(
+                exists().where(
+                    col(TaskRow.reference) == col(CaseRow.reference),
+                    col(TaskRow.unit) == query.unit,
+                )
+            )
+        late = and_(col(CaseRow.status).not_in(closed), col(CaseRow.due_date) < today)
+        if query.overdue is True:
+            where.append(late)
+        elif query.overdue is False:
+            where.append(not_(late))
+        if query.due_before is not None:
+            where.append(col(CaseRow.due_date) < query.due_before)
+        total = session.execute(select(func.count()).select_from(CaseRow).where(*where)).scalar()
+        rows = (
+            session.execute(
+                select(CaseRow)
+                .where(*where)
+                .order_by(
+                    col(CaseRow.due_date).is_(None),
+                    col(CaseRow.due_date),
+                    col(CaseRow.reference),
+                )
+                .offset((query.page - 1) * query.per_page)
+                .limit(query.per_page)
+            )
+            .scalars()
+            .all()
+        )
+        return CasePage(
+            items=[
+                CaseSummary(
+                    reference=row.reference,
+                    status=CaseStatus(row.status),
+                    regime=row.regime,
+                    due_date=row.due_date,
+                    overdue=row.status not in closed
+                    and row.due_date is not None
+                    and row.due_date < today,
+                    units=list(row.owning_units),
+                    received_at=row.received_at,
+                    outcome=row.outcome,
+                    on_time=row.on_time,
+                )
+                for row in rows
+            ],
+            total=int(total or 0),
+            page=query.page,
+            per_page=query.per_page,
+        )
+
+    return await in_store(ctx.engine, read)

@@ -15,10 +15,11 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain.case import CLOSED_STATUSES, CasePolicy, RequestIntake
-from domain.intake import split_questions
+from domain.intake import intake_key, split_questions
 from domain.messages import RequestInput
 from services import temporal
 from services.context import ServiceContext
@@ -38,7 +39,7 @@ from statute import (
 from statute.exemptions import Role
 from statute.regimes import REQUEST_REGIMES, get_regime
 from store import refdata
-from store.references import next_reference
+from store.references import register_intake
 
 PENDING = "pending"  # the reference until one is allocated
 
@@ -172,25 +173,32 @@ async def start_case(
     intake = build_intake(request_document, received_at, None)
     policy = await in_store(ctx.engine, refdata.case_policy)
     await _opening_clock(ctx, intake, policy)  # before a reference is used up
+    key = intake_key(intake.received_at, intake.request_text)
+    given = None if intake.reference == PENDING else intake.reference
+    reference, existing = await _register(ctx, key, given, intake.received_at.year)
+    if given is not None and not existing and await temporal.case_exists(ctx.client, given):
+        existing = True  # started before the register kept it
+    intake = intake.model_copy(update={"reference": reference})
     inp = RequestInput(intake=intake, policy=policy)
-    async with temporal.case_errors(ctx.client, ctx.settings, intake.reference):
-        existing = await temporal.find_case_by_intake(ctx.client, inp)
-    if existing:
-        return await _started(ctx, existing, True)
-    if intake.reference == PENDING:
-        year = intake.received_at.year
-
-        def allocate(session: Session) -> str:
-            return next_reference(session, year)
-
-        reference = await in_store(ctx.engine, allocate)
-        intake = intake.model_copy(update={"reference": reference})
-    elif await temporal.case_exists(ctx.client, intake.reference):
-        return await _started(ctx, intake.reference, True)
     calendar = await asyncio.to_thread(temporal.case_calendar, inp, calendar_versions(ctx.engine))
-    inp = inp.model_copy(update={"intake": intake, "calendar": calendar})
-    async with temporal.case_errors(ctx.client, ctx.settings, intake.reference):
+    inp = inp.model_copy(update={"calendar": calendar})
+    # Starting is idempotent (the reference is the workflow id, an existing run is reused), so a
+    # start that failed after the register kept the reference completes on the next try.
+    async with temporal.case_errors(ctx.client, ctx.settings, reference):
         handle = await temporal.start_case(
             ctx.client, inp, ctx.settings.task_queue, calendar_versions(ctx.engine)
         )
-    return await _started(ctx, handle.id, False)
+    return await _started(ctx, handle.id, existing)
+
+
+async def _register(
+    ctx: ServiceContext, key: str, reference: str | None, year: int
+) -> tuple[str, bool]:
+    def register(session: Session) -> tuple[str, bool]:
+        return register_intake(session, key, reference, year)
+
+    try:
+        return await in_store(ctx.engine, register)
+    except IntegrityError:
+        # The same request, a moment ago, from another caller: theirs is the case.
+        return await in_store(ctx.engine, register)

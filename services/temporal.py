@@ -159,15 +159,6 @@ async def register_search_attributes(client: Client, namespace: str = "default")
         )
 
 
-async def find_case_by_intake(client: Client, inp: RequestInput) -> str | None:
-    key = intake_key(inp.intake.received_at, inp.intake.request_text)
-    async for wf in client.list_workflows(
-        f"WorkflowType='{WORKFLOW_TYPE}' AND {FOI_INTAKE_KEY.name}='{key}'"
-    ):
-        return wf.id
-    return None
-
-
 def case_calendar(inp: RequestInput, calendars: CalendarRepository) -> dict[str, Any]:
     """The calendar window a new case counts on: the same window the ``load_calendar``
     activity cuts, read from the store directly (services do not depend on activities)."""

@@ -310,6 +310,17 @@ class OutboxRow(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
+class IntakeRow(SQLModel, table=True):
+    """Every request foiflow has taken in, by its intake key (a hash of receipt time and text):
+    the same request arriving twice, even at the same moment, gets the one reference."""
+
+    __tablename__ = "intake_register"
+
+    intake_key: str = Field(primary_key=True, max_length=64)
+    reference: str = Field(max_length=64, unique=True)
+    registered_at: datetime = _ts()
+
+
 class ReferenceCounterRow(SQLModel, table=True):
     __tablename__ = "reference_counters"
 

@@ -9,13 +9,13 @@ rollback hands the number back; SQLite writers are serialized by ``BEGIN IMMEDIA
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from store.audit import record_ref_change
 from store.db import dialect_insert, session_scope
-from store.models import ReferenceCounterRow
+from store.models import IntakeRow, ReferenceCounterRow
 from store.refdata import get_authority
 from store.schema import format_reference
 
@@ -64,3 +64,28 @@ def set_counter(session: Session, force: str, year: int, last: int, actor: str) 
         row.last = last
     record_ref_change(session, actor, "counter.set", f"reference counter {force}/{year}: {last}")
     session.flush()
+
+
+def register_intake(
+    session: Session, intake_key: str, reference: str | None, year: int
+) -> tuple[str, bool]:
+    """The reference for the request with ``intake_key``, and whether it was taken in before.
+
+    A new request gets ``reference`` (when the document gave one) or the next in the authority's
+    pattern, in the caller's transaction: a concurrent duplicate fails on the register's key and
+    rolls back, counter included, and its caller reads the first one's reference instead.
+    """
+    known = session.get(IntakeRow, intake_key)
+    if known is not None:
+        return known.reference, True
+    if reference is not None:
+        taken = session.execute(
+            select(IntakeRow).where(col(IntakeRow.reference) == reference)
+        ).scalar_one_or_none()
+        if taken is not None:
+            return reference, True  # the document names a case already taken in
+    else:
+        reference = next_reference(session, year)
+    session.add(IntakeRow(intake_key=intake_key, reference=reference))
+    session.flush()
+    return reference, False

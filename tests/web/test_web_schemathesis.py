@@ -58,7 +58,10 @@ def test_no_generated_request_gets_a_server_error(fuzzed_app: FastAPI) -> None:
     operations = []
     for result in schema.get_all_operations():
         assert isinstance(result, Ok), result  # an operation the schema cannot describe
-        operations.append(result.ok())
+        operation = result.ok()
+        if operation.path.startswith(("/api/cases", "/api/tasks", "/api/sign-offs")):
+            continue  # need Temporal: fuzzed with a dev server in test_web_cases_fuzz.py
+        operations.append(operation)
     assert len(operations) >= 20, [op.label for op in operations]
     for operation in operations:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):

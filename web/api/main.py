@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.api.routes import admin, deadline, health, login
+from web.api.routes import admin, cases, deadline, health, login, work
 
 api_router = APIRouter()
 api_router.include_router(login.router)
 api_router.include_router(deadline.router)
 api_router.include_router(health.router)
 api_router.include_router(admin.router)
+api_router.include_router(cases.router)
+api_router.include_router(work.router)
