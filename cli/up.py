@@ -355,7 +355,7 @@ def print_banner(banner: Banner, console: Console) -> None:
             table.add_column(column, no_wrap=True)
         for login in banner.logins:
             table.add_row(login.username, login.role, login.password)
-        console.print(Padding(table, (0, 0, 0, 2)))
+        console.print(Padding(table, (0, 0, 0, 2), expand=False))
     else:
         console.print("  (none: every user's password was changed since they were printed)")
     console.print("Next, in another terminal:")
