@@ -8,16 +8,49 @@ up for the ``temporal`` CLI points foiflow at the same server.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GOVUK_FEED_URL = "https://www.gov.uk/bank-holidays.json"
+ENV_PREFIX = "FOIFLOW_"
+
+
+def _port(value: int) -> int:
+    if not 1 <= value <= 65535:
+        raise PydanticCustomError(
+            "port", "{value} is not a port number (1 to 65535)", {"value": value}
+        )
+    return value
+
+
+Port = Annotated[int, AfterValidator(_port)]
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) as host and port; ValueError when it is not one."""
+    host, sep, port = address.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(f"{address!r} is not HOST:PORT (e.g. 127.0.0.1:7233)")
+    if not 1 <= int(port) <= 65535:
+        raise ValueError(f"{address!r}: {int(port)} is not a port number (1 to 65535)")
+    return host, int(port)
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="FOIFLOW_", env_file=".env", extra="ignore", frozen=True
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
     )
 
     data_dir: Path = Path(".data")
@@ -35,7 +68,10 @@ class Settings(BaseSettings):
     calendar_feed_url: str = GOVUK_FEED_URL
     # The web app (API and pages).
     web_host: str = "127.0.0.1"
-    web_port: int = Field(default=8000, ge=1, le=65535)
+    web_port: Port = 8000
+    # The Temporal Web UI of the dev server `foiflow up` starts (its gRPC port is the one in
+    # temporal_address). Give each stack its own ports to run two side by side.
+    temporal_ui_port: Port = 8233
     token_ttl_hours: float = Field(default=12, gt=0, le=24 * 90)
     session_ttl_hours: float = Field(default=12, gt=0, le=24 * 90)
     # Signs CSRF tokens. Empty: generated once and kept in $FOIFLOW_DATA_DIR/secret_key.
@@ -48,6 +84,15 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
 
+    @field_validator("temporal_address")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        try:
+            split_address(value)
+        except ValueError as exc:
+            raise PydanticCustomError("address", str(exc)) from None
+        return value
+
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
         resolved = self.data_dir.expanduser().resolve()
@@ -59,6 +104,25 @@ class Settings(BaseSettings):
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets ``field`` (its first alias, else the prefixed name)."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    if isinstance(alias, str):
+        return alias
+    return ENV_PREFIX + field.upper()
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """The first thing wrong with the environment's settings, as ``VARIABLE: reason``."""
+    error = exc.errors()[0]
+    loc = [str(part) for part in error["loc"]]
+    where = env_name(loc[0]) if loc and not loc[0].startswith(ENV_PREFIX) else ".".join(loc)
+    return f"{where}: {error['msg']}" if where else error["msg"]
 
 
 def get_settings() -> Settings:
