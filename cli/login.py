@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from typing import NoReturn
 
 import typer
 
@@ -36,7 +37,7 @@ def _who(me: Me, api: str) -> list[str]:
     ]
 
 
-def _login_error(exc: ApiError) -> None:
+def _login_error(exc: ApiError) -> NoReturn:
     # A wrong password (401) or too many of them (429) is about logging in; anything else
     # (an unreachable API, a malformed form) says what it is itself.
     if exc.status in (401, 429):
