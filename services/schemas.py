@@ -130,14 +130,6 @@ class WithdrawIn(BaseModel):
     reason: str
 
 
-class CaseFilters(BaseModel):
-    """Typed so a listing query is built from checked values, never from raw text."""
-
-    status: CaseStatus | None = None
-    overdue: bool = False
-    unit: str | None = Field(default=None, pattern=SLUG)
-
-
 # --- outputs ---------------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Path, Query, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from domain.case import Answer, CaseView
-from services import actions, intake
+from services import actions, intake, routing
 from services import cases as case_service
 from services.schemas import (
     REFERENCE_PATTERN,
@@ -27,6 +27,7 @@ from services.schemas import (
     ReassignIn,
     RequestDocument,
     RoutesIn,
+    RouteSuggestion,
     SignOffIn,
     Started,
     WithdrawIn,
@@ -93,6 +94,14 @@ async def get_letter(ctx: ServiceContextDep, reference: Reference) -> PlainTextR
     """The composed response letter (a refusal notice where anything is withheld)."""
     draft = await case_service.get_letter(ctx, reference)
     return PlainTextResponse(draft.text)
+
+
+@router.get("/{reference}/suggestions", response_model=list[RouteSuggestion], responses=READ)
+async def suggest_routes(ctx: ServiceContextDep, reference: Reference) -> list[RouteSuggestion]:
+    """The case's questions not yet routed, each with the units the routing rules send it to,
+    best first (empty once every question is routed). Suggestions only: the FOI officer
+    confirms them with ``POST /routes`` (``accept_suggestions`` takes each first unit)."""
+    return await routing.suggest_routes(ctx, reference)
 
 
 def _out(ctx: ServiceContextDep, view: CaseView) -> CaseOut:
