@@ -7,7 +7,8 @@ The file holds ``regime``, ``channel``, ``requester``, ``request_text`` and opti
 reference one is allocated from the authority's pattern. The same request started twice returns
 the existing case.
 
-A thin adapter: the work is ``services.intake.start_case``, which ``foiflow start`` calls too.
+A thin adapter over ``services.intake.start_case``; ``foiflow start`` reaches the same service
+through the API.
 """
 
 from __future__ import annotations
