@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench services clean histories
+.PHONY: run test lint typecheck pytest bench services system-packages clean histories
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -18,7 +18,22 @@ services:
 		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true; \
 	fi
 
-run: $(STAMP) services
+# WeasyPrint draws the PDF letters with the system's Pango, and fonts-liberation gives them an
+# Arial-metric font. Installed from Debian once, only when missing, so `make test` stays fast.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if command -v apt-get >/dev/null 2>&1; then \
+			sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+			echo "installing $$missing (PDF letters)"; \
+			$$sudo apt-get update -qq && $$sudo apt-get install -y -qq $$missing; \
+		else \
+			echo "PDF letters need: $$missing (not a Debian system: install them yourself)"; \
+		fi; \
+	fi
+
+run: $(STAMP) services system-packages
 	$(BIN)/foiflow up
 
 lint: $(STAMP)
@@ -29,7 +44,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) services
+pytest: $(STAMP) services system-packages
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test: lint typecheck pytest

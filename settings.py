@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     )
     task_queue: str = "foiflow"
     calendar_feed_url: str = GOVUK_FEED_URL
+    # The authority's own letter templates: a file here (e.g. ``letters/response.html``)
+    # replaces foiflow's template of the same name; anything not overridden comes from foiflow.
+    templates_dir: Path | None = None
     # The web app (API and pages).
     web_host: str = "127.0.0.1"
     web_port: Port = 8000

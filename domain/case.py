@@ -256,6 +256,10 @@ class ResponseDraft(BaseModel):
     edited: bool = False
     approved_by: str | None = None
     approved_at: datetime | None = None
+    # Decided at issue: an issued response goes to the public disclosure log (without the
+    # requester) unless the officer records why it should not.
+    publish: bool = True
+    withhold_reason: str = ""
 
 
 class CaseView(BaseModel):

@@ -116,6 +116,8 @@ class ApproveResponse(BaseModel):
 
 class IssueResponse(BaseModel):
     actor: Actor
+    publish: bool = True  # False: keep it out of the disclosure log (with the reason)
+    withhold_reason: str = ""
 
 
 class CloseCase(BaseModel):

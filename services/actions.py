@@ -42,6 +42,7 @@ from services.schemas import (
     ApproveIn,
     ClockEventIn,
     CostIn,
+    IssueIn,
     ReassignIn,
     RoutesIn,
     SignOffIn,
@@ -212,12 +213,24 @@ async def approve_response(
 
 
 async def issue_response(
-    ctx: ServiceContext, reference: str, update_id: str | None = None
+    ctx: ServiceContext,
+    reference: str,
+    update_id: str | None = None,
+    *,
+    publication: IssueIn | None = None,
 ) -> CaseView:
-    """Record the approved response as sent now; the case closes, on time or late."""
+    """Record the approved response as sent now; the case closes, on time or late. The response
+    goes to the disclosure log unless ``publication`` says why not."""
+    publication = publication or IssueIn()
     async with _acting(ctx, reference) as (handle, actor):
         await handle.execute_update(
-            FoiRequestWorkflow.issue_response, IssueResponse(actor=actor), id=update_id
+            FoiRequestWorkflow.issue_response,
+            IssueResponse(
+                actor=actor,
+                publish=publication.publish,
+                withhold_reason=publication.withhold_reason,
+            ),
+            id=update_id,
         )
     return await _after(ctx, reference)
 

@@ -126,6 +126,13 @@ class ApproveIn(BaseModel):
     text: str | None = None  # the officer's edited letter, when edited
 
 
+class IssueIn(BaseModel):
+    """Issuing publishes the response to the disclosure log unless the officer says why not."""
+
+    publish: bool = True
+    withhold_reason: str = Field(default="", max_length=2_000)
+
+
 class WithdrawIn(BaseModel):
     reason: str
 

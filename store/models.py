@@ -266,6 +266,32 @@ class DocumentRow(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+class DisclosureRow(SQLModel, table=True):
+    """An issued response in the public disclosure log, without the requester's identity.
+
+    Rows the officer kept out of publication stay (``published`` false, with the reason), so the
+    decision is on record; only published rows are ever served. No foreign key to ``cases``: the
+    log is what was published, and outlives a rebuild of the read model.
+    """
+
+    __tablename__ = "disclosure_log"
+    __table_args__ = (Index("ix_disclosure_log_published_issued_on", "published", "issued_on"),)
+
+    reference: str = Field(primary_key=True, max_length=64)
+    regime: str = Field(max_length=16)
+    outcome: str = Field(max_length=32)
+    issued_at: datetime = _ts()
+    issued_on: date  # the authority's local date of issue: what date searches filter on
+    title: str = Field(max_length=300)
+    questions: list[dict[str, Any]] = _json_list()  # [{"number": 1, "text": "..."}], redacted
+    response_text: str = Field(sa_column=Column(Text, nullable=False))  # as issued, redacted
+    search_text: str = Field(sa_column=Column(Text, nullable=False))  # lower-cased, for ?q=
+    published: bool = True
+    withhold_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    decided_by: str | None = Field(default=None, max_length=64)
+    recorded_at: datetime = _ts()
+
+
 # --- Audit, outbox, counters -----------------------------------------------------------------
 
 

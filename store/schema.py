@@ -48,6 +48,13 @@ class StrictModel(BaseModel):
 
 class AuthoritySettings(StrictModel):
     name: str = ""
+    # The letterhead of responses: where requesters write (for internal reviews too) and how
+    # else they reach the FOI team. Empty fields are left off the letter.
+    address: str = Field(default="", max_length=500)  # one line per line of the address
+    email: str = Field(default="", max_length=254)
+    telephone: str = Field(default="", max_length=40)
+    website: str = Field(default="", max_length=200)
+    letter_signatory: str = Field(default="", max_length=200)  # e.g. "Information Rights Unit"
     kind: AuthorityKind = "other"
     force_code: str = Field(default="01", pattern=r"^[A-Za-z0-9]{1,16}$")
     reference_pattern: str = DEFAULT_REFERENCE_PATTERN

@@ -17,6 +17,7 @@ from services.runtime import Runtime, TemporalClient
 from settings import Settings, get_settings
 from web.api.errors import install_error_handlers
 from web.api.main import api_router
+from web.pages import disclosure as disclosure_pages
 
 API_PREFIX = "/api"
 
@@ -52,6 +53,7 @@ def create_app(
     app.state.runtime = runtime
     install_error_handlers(app)
     app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(disclosure_pages.router)
     return app
 
 

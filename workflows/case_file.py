@@ -300,6 +300,8 @@ class CaseFile:
         assert self.state.response is not None, "validated: the response is approved"
         self.state.issued_at = self.now()
         self.state.outcome = self.state.response.outcome
+        self.state.response.publish = inp.publish
+        self.state.response.withhold_reason = "" if inp.publish else inp.withhold_reason.strip()
         self._take(Action.ISSUE)
         clock = self.clock()
         _, with_extensions = on_time(self.state.issued_at, clock, self.policy.time_zone)
@@ -307,7 +309,8 @@ class CaseFile:
             inp.actor.user_id,
             "issued",
             f"response issued on {self.today()} ({'on time' if with_extensions else 'LATE'}; "
-            f"due {clock.due_date}); outcome: {outcome_label(self.state.outcome)}",
+            f"due {clock.due_date}); outcome: {outcome_label(self.state.outcome)}"
+            + ("" if inp.publish else f"; not for publication: {inp.withhold_reason.strip()}"),
         )
 
     def withdraw(self, inp: CloseCase) -> None:

@@ -308,6 +308,10 @@ def check_approve(state: CaseState, inp: ApproveResponse) -> None:
 
 def check_issue(state: CaseState, inp: IssueResponse) -> None:
     check_allowed(Action.ISSUE, state, inp.actor)
+    require(
+        inp.publish or bool(inp.withhold_reason.strip()),
+        "withhold_reason: say why the response is not for publication in the disclosure log",
+    )
 
 
 def check_close(state: CaseState, inp: CloseCase) -> None:

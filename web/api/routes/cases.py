@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from domain.case import Answer, CaseView
-from services import actions, intake, routing
+from services import actions, documents, intake, routing
 from services import cases as case_service
+from services.documents import LetterFormat, choose_format
 from services.schemas import (
     REFERENCE_PATTERN,
     ApproveIn,
@@ -24,6 +25,7 @@ from services.schemas import (
     CaseQuery,
     ClockEventIn,
     CostIn,
+    IssueIn,
     ReassignIn,
     RequestDocument,
     RoutesIn,
@@ -88,12 +90,27 @@ async def get_case(ctx: ServiceContextDep, reference: Reference) -> CaseOut:
 @router.get(
     "/{reference}/letter",
     response_class=PlainTextResponse,
-    responses={**READ, 409: responses(409)[409], 200: {"content": {"text/plain": {}}}},
+    responses={
+        **READ,
+        409: responses(409)[409],
+        200: {"content": {"text/plain": {}, "text/html": {}, "application/pdf": {}}},
+    },
 )
-async def get_letter(ctx: ServiceContextDep, reference: Reference) -> PlainTextResponse:
-    """The composed response letter (a refusal notice where anything is withheld)."""
-    draft = await case_service.get_letter(ctx, reference)
-    return PlainTextResponse(draft.text)
+async def get_letter(
+    ctx: ServiceContextDep,
+    reference: Reference,
+    format: Annotated[
+        LetterFormat | None, Query(description="Overrides Accept: text, html or pdf.")
+    ] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    """The composed response letter (a refusal notice where anything is withheld): plain text
+    by default, HTML or PDF by ``Accept`` or ``?format=``."""
+    letter = await documents.letter_document(ctx, reference, choose_format(format, accept))
+    disposition = f'inline; filename="{letter.filename}"'
+    return Response(
+        letter.content, media_type=letter.media_type, headers={"Content-Disposition": disposition}
+    )
 
 
 @router.get("/{reference}/suggestions", response_model=list[RouteSuggestion], responses=READ)
@@ -190,10 +207,16 @@ async def approve_response(
 
 @router.post("/{reference}/issue", response_model=CaseOut, responses=ACT)
 async def issue_response(
-    ctx: ServiceContextDep, idem: IdempotencyDep, reference: Reference
+    ctx: ServiceContextDep,
+    idem: IdempotencyDep,
+    reference: Reference,
+    publication: Annotated[IssueIn | None, Body()] = None,
 ) -> CaseOut:
-    """Record the approved response as sent now; the case closes on time or late."""
-    view = await actions.issue_response(ctx, reference, update_id=idem.update_id())
+    """Record the approved response as sent now; the case closes on time or late. It is
+    published to the disclosure log unless ``publish`` is false, with a ``withhold_reason``."""
+    view = await actions.issue_response(
+        ctx, reference, update_id=idem.update_id(), publication=publication
+    )
     return _out(ctx, view)
 
 

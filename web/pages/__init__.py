@@ -1,0 +1,1 @@
+"""Server-rendered pages (HTML, and feeds), each module with its own ``router``."""
