@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     session_ttl_hours: float = Field(default=12, gt=0, le=24 * 90)
     # Signs CSRF tokens. Empty: generated once and kept in $FOIFLOW_DATA_DIR/secret_key.
     secret_key: SecretStr = SecretStr("")
+    # Keys the audit log's hash chains (HMAC-SHA256). Empty: generated once and kept in
+    # $FOIFLOW_DATA_DIR/audit_key. Every process writing one store must share it: set it when the
+    # worker and the web app run on different hosts. Separate from secret_key, which may be
+    # rotated at will; a rotated audit key must stay listed in audit_previous_keys.
+    audit_key: SecretStr = SecretStr("")
+    # Earlier audit keys, comma-separated: rows they signed still verify.
+    audit_previous_keys: SecretStr = SecretStr("")
     # None: Secure cookies unless web_host is a loopback address (plain http in development).
     cookie_secure: bool | None = None
     # Failed logins within the window before further attempts get 429, per username and per

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from activities.case_activities import CaseActivities
 from domain.case import CaseView
 from settings import Settings
+from store.audit_keys import configure_audit
 from store.calendars import calendar_repository
 from store.db import get_engine, session_scope
 from store.outbox import enqueue_notification
@@ -42,6 +43,7 @@ def store_activities(settings: Settings) -> CaseActivities:
     """The activities on the store ``settings`` names. One engine per database URL per process
     (``store.db.get_engine``), shared by the activity threads: SQLAlchemy engines are
     thread-safe."""
+    configure_audit(settings)  # the projection signs the audit log with the settings' key
     engine = get_engine(settings.database_url)
     return CaseActivities(
         calendars=calendar_repository(settings),

@@ -8,6 +8,8 @@ import sys
 import typer
 
 from cli import calendar_cmds, cases, deadline, login, store_cmds, up
+from services.audit import configure_audit_keys
+from settings import get_settings
 
 app = typer.Typer(
     name="foiflow",
@@ -15,6 +17,15 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def _audit_keys() -> None:
+    # Any command may write the audit log (seeding, settings, the worker `up` runs): with the
+    # settings' key, read when first needed, so commands that never log read no settings for it.
+    configure_audit_keys(get_settings)
+
+
 app.command("deadline")(deadline.deadline)
 app.command("up")(up.up)
 login.register(app)

@@ -310,6 +310,9 @@ class AuditRow(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # How ``hash`` was made: "sha256" (rows from before revision 0006, unkeyed) or
+    # "hmac-sha256:<key id>". Rows never change algorithm: old rows verify as they were written.
+    alg: str = Field(default="sha256", max_length=40, sa_column_kwargs={"server_default": "sha256"})
 
 
 class AuditHeadRow(SQLModel, table=True):
@@ -320,6 +323,25 @@ class AuditHeadRow(SQLModel, table=True):
     chain: str = Field(primary_key=True, max_length=64)
     last_seq: int = 0
     last_hash: str = Field(default="", max_length=64)
+
+
+class AuditHeadLogRow(SQLModel, table=True):
+    """The chain of heads: every committed change of a chain's head, itself hash-chained (keyed).
+
+    A chain deleted whole (rows and head) is still named here with the seq and hash it had.
+    """
+
+    __tablename__ = "audit_head_log"
+    __table_args__ = (Index("ix_audit_head_log_chain_seq", "chain", "seq"),)
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    chain: str = Field(max_length=64)
+    chain_seq: int
+    chain_hash: str = Field(max_length=64)
+    at: datetime = _ts()
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+    alg: str = Field(max_length=40)
 
 
 class OutboxRow(SQLModel, table=True):

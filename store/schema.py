@@ -65,6 +65,9 @@ class AuthoritySettings(StrictModel):
     roll_non_working_receipt: bool = False
     sign_off_default_role: Role = DEFAULT_SIGN_OFF_POLICY.default_role
     reminders: ReminderSchedule = Field(default_factory=ReminderSchedule)
+    # The records retention schedule: years from a case's closure after which the requester's
+    # details are erased from the store (`foiflow store erase-expired`). None: never erased.
+    retention_years: int | None = Field(default=None, ge=1, le=100)
 
     @field_validator("reference_pattern")
     @classmethod
