@@ -112,7 +112,10 @@ def check_fresh(state: CaseState, expected: int | None, now: datetime, zone: tzi
     """Refuse an action based on a version of the case a person has changed since: two contacts
     answering the same task at once must not silently overwrite each other. The system's own
     changes (reminders, a new calendar) do not make a version stale. ``expected`` None: not
-    checked."""
+    checked.
+
+    Sound because the update handlers are synchronous: the SDK runs an update's validator and
+    its handler with no await between them, so the next update's validator sees the change."""
     if expected is None:
         return
     if not 0 <= expected <= state.version:

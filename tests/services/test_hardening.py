@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 from typer.testing import CliRunner
 
 from cli.main import app as foiflow
+from domain.case import Answer, ExemptionClaim
 from domain.messages import CalendarChanged
 from services import actions
 from services.cases import case_view
@@ -25,7 +26,14 @@ from services.context import ServiceContext
 from services.errors import Conflict, Rejected, StaleVersion
 from services.files import MAX_FILE_BYTES, read_text_file
 from services.intake import IntakeError, preview_intake, read_request_file, start_case
-from services.schemas import MAX_QUESTION_TEXT, MAX_QUESTIONS, RoutesIn, WithdrawIn
+from services.schemas import (
+    MAX_QUESTION_TEXT,
+    MAX_QUESTIONS,
+    AnswerIn,
+    ClaimIn,
+    RoutesIn,
+    WithdrawIn,
+)
 from store import refdata
 from store.db import session_scope
 from store.models import AuthoritySettingRow, IntakeRow, ReferenceCounterRow
@@ -284,6 +292,12 @@ def test_files_that_cannot_be_used_are_one_line(tmp_path: Path) -> None:
     with pytest.raises(Rejected) as refused:
         read_text_file(tmp_path, "--text-file")
     assert str(refused.value) == f"--text-file: {tmp_path} is a directory, not a file"
+
+
+def test_the_answer_inputs_keep_to_the_domains_fields() -> None:
+    # AnswerIn and ClaimIn mirror the domain with limits: a field added there must be added here.
+    assert set(AnswerIn.model_fields) == set(Answer.model_fields)
+    assert set(ClaimIn.model_fields) == set(ExemptionClaim.model_fields)
 
 
 def test_answer_files_refuse_unknown_fields_and_oversized_texts(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@ case, and every human action on it. Routes are thin: each calls one service.
 
 Every action returns the updated case as the caller may see it, with the actions the transition
 table now allows them. An ``Idempotency-Key`` on an action becomes the Temporal update id, so a
-retried request is one action.
+retried request is one action. ``If-Match`` (the case's ``ETag``, its version) makes an action
+409 when someone else has changed the case since it was read.
 """
 
 from __future__ import annotations
