@@ -226,3 +226,32 @@ async def test_bad_actions_are_422_naming_the_field(
     case = (await api.get(f"/api/cases/{ref}", headers=officer)).json()
     assert case["status"] == "in_progress"
     assert all(t["answer"] is None for t in case["tasks"])
+
+
+async def test_settings_no_case_could_run_on_are_422_through_the_api(
+    client: AsyncClient, admin_headers: Headers
+) -> None:
+    current = (await client.get("/api/admin/settings", headers=admin_headers)).json()
+    for change, loc in (
+        ({"reminders": {**current["reminders"], "send_hour": 25}}, ["reminders", "send_hour"]),
+        (
+            {"reminders": {**current["reminders"], "unit_reminder_before_task_due": -2}},
+            ["reminders", "unit_reminder_before_task_due"],
+        ),
+        ({"reminders": {**current["reminders"], "sned_hour": 9}}, ["reminders", "sned_hour"]),
+        ({"cost_limit_hours": -1}, ["cost_limit_hours"]),
+    ):
+        refused = await client.put(
+            "/api/admin/settings", json={**current, **change}, headers=admin_headers
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"][0]["loc"] == ["body", *loc]
+    unchanged = (await client.get("/api/admin/settings", headers=admin_headers)).json()
+    assert unchanged == current
+    rule = await client.post(
+        "/api/admin/routing-rules",
+        json={"phrase": "stalking", "unit": "vawg", "priority": -5},
+        headers=admin_headers,
+    )
+    assert rule.status_code == 422
+    assert rule.json()["detail"][0]["loc"] == ["body", "priority"]
