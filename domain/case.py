@@ -48,8 +48,19 @@ class RequestIntake(BaseModel):
     questions: list[Question]
 
 
+# What a reminder schedule may hold. The settings refuse anything else where a person enters
+# it; a running case meeting a value outside them (an older release stored it) uses the default
+# instead and records a problem (``workflows.policy``).
+SEND_HOURS = range(0, 24)
+MAX_REMINDER_WORKING_DAYS = 20  # the statutory limits are 20 working days
+
+
 class ReminderSchedule(BaseModel):
-    """Working-day offsets for reminders and escalations (defaults from the design brief)."""
+    """Working-day offsets for reminders and escalations (defaults from the design brief).
+
+    Deliberately unconstrained: cases keep the schedule they started with, so a value a later
+    release refuses must still decode from their histories.
+    """
 
     unit_reminder_before_task_due: int = 2
     escalate_overdue_tasks: bool = True
@@ -262,6 +273,16 @@ class ResponseDraft(BaseModel):
     withhold_reason: str = ""
 
 
+class CaseProblem(BaseModel):
+    """Something a running case met that it could not use (a calendar version that does not
+    exist, a policy value out of range) and what it did instead. Open until ``resolved_at``."""
+
+    at: datetime
+    field: str  # what was wrong: "calendar", "policy.reminders.send_hour"
+    text: str  # what happened, what the case does meanwhile, and the fix
+    resolved_at: datetime | None = None
+
+
 class CaseView(BaseModel):
     """Everything a manager may see of a case: the workflow's query result and the projection."""
 
@@ -286,6 +307,8 @@ class CaseView(BaseModel):
     on_time_with_extensions: bool | None
     outcome: Outcome | None
     owning_units: list[str]
+    # Defaulted: views projected and queried before problems were recorded still decode.
+    problems: list[CaseProblem] = Field(default_factory=list)
 
     def for_unit(self) -> CaseView:
         """The same case with the requester removed: units never see who asked."""

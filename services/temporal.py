@@ -39,13 +39,21 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.case import CLOSED_STATUSES, CaseView
 from domain.intake import intake_key
 from domain.messages import CalendarChanged, LoadCalendar, RequestInput
-from services.errors import CaseClosed, CaseNotFound, Conflict, Rejected, Unavailable
+from services.errors import (
+    CaseClosed,
+    CaseNotFound,
+    Conflict,
+    Rejected,
+    StaleVersion,
+    Unavailable,
+)
 from settings import Settings
 from store.calendars import CalendarRepository
 from workflows.request import FoiRequestWorkflow
 from workflows.search_attributes import ALL_KEYS, FOI_INTAKE_KEY, FOI_REGIME, FOI_STATUS
 
 DATA_CONVERTER = pydantic_data_converter
+STALE_VERSION = "StaleVersion"  # the type of ``workflows.rules.StaleVersion``
 WORKFLOW_TYPE = "FoiRequestWorkflow"
 
 
@@ -114,6 +122,8 @@ async def case_errors(client: Client, settings: Settings, reference: str) -> Asy
         yield
     except WorkflowUpdateFailedError as exc:
         message = str(getattr(exc.cause, "message", None) or exc.cause)
+        if getattr(exc.cause, "type", None) == STALE_VERSION:
+            raise StaleVersion.from_message(message) from None
         if not message.startswith("status:"):
             raise Rejected.from_message(message) from None
         # A case closing in this very moment refuses by status before Temporal calls it

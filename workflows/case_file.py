@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from domain.case import (
     CLOSED_STATUSES,
+    CaseProblem,
     CaseStatus,
     CaseView,
     ResponseDraft,
@@ -34,6 +35,7 @@ from domain.messages import (
     CloseCase,
     CostDecision,
     IssueResponse,
+    LastChange,
     ReassignTask,
     RecordClockEvent,
     RequestInput,
@@ -44,6 +46,7 @@ from domain.messages import (
 from domain.transitions import PAUSED_STATUSES, Action, clock_transition, transition
 from statute import (
     CalendarData,
+    CalendarError,
     ClockEventKind,
     ClockState,
     WorkingDayCalendar,
@@ -54,6 +57,7 @@ from statute import (
 from statute.exemptions import OUTCOME_LABELS, Outcome
 from workflows import letter
 from workflows.clock import case_clock, clock_record, midnight_after, on_time, task_due
+from workflows.policy import sound_policy
 from workflows.reminders import PlannedReminder, plan_reminders
 from workflows.rules import cost_hours, find_task, open_tasks
 from workflows.sign_offs import find_sign_off, gather_sign_offs, request_text
@@ -72,15 +76,18 @@ def outcome_label(outcome: Outcome | None) -> str:
 class CaseFile:
     def __init__(self, inp: RequestInput, now: Callable[[], datetime]) -> None:
         self.intake = inp.intake
-        self.policy = inp.policy
+        # A value no case can run on (25 o'clock) is replaced before anything counts with it;
+        # ``open`` records why. Continue-as-new carries the replaced policy, so once only.
+        self.policy, self._policy_problems = sound_policy(inp.policy)
         self.regime = get_regime(inp.intake.regime)
         self.now = now
-        self.zone = ZoneInfo(inp.policy.time_zone)  # once: reminders ask for it on every plan
+        self.zone = ZoneInfo(self.policy.time_zone)  # once: reminders ask for it on every plan
         self.state = inp.state or CaseState(status=CaseStatus.TRIAGE)
         if inp.state is None:
             self.state.started_at = now()
             self.state.calendar = inp.calendar
         self._calendar_cache: tuple[int, WorkingDayCalendar] | None = None
+        self._unnoted: list[CaseProblem] = []
 
     # ---- reading the case ---------------------------------------------------------------------
 
@@ -144,10 +151,11 @@ class CaseFile:
 
     def note(self, actor: str, kind: str, text: str) -> None:
         seq = len(self.state.timeline) + 1
-        self.state.timeline.append(
-            TimelineEntry(seq=seq, at=self.now(), actor=actor, kind=kind, text=text)
-        )
+        at = self.now()
+        self.state.timeline.append(TimelineEntry(seq=seq, at=at, actor=actor, kind=kind, text=text))
         self.touch()
+        if actor != SYSTEM:
+            self.state.last_change = LastChange(version=self.state.version, actor=actor, at=at)
 
     def _move(self, status: CaseStatus) -> None:
         """The one place the status changes."""
@@ -170,9 +178,42 @@ class CaseFile:
         self.state.calendar = calendar
 
     def open(self) -> None:
-        """The first entry of the timeline, once the calendar is there to count on."""
+        """The first entry of the timeline, once the calendar is there to count on; then any
+        problem the case met while opening."""
         if not self.state.timeline:
             self.note(SYSTEM, "received", self.received_text())
+        for problem in self._unnoted:
+            self.note(SYSTEM, "problem", f"{problem.field}: {problem.text}")
+        self._unnoted = []
+        for field, text in self._policy_problems:
+            self.problem(field, text)
+        self._policy_problems = []
+
+    # ---- problems: what the case met and could not use ---------------------------------------
+
+    def problem(self, field: str, text: str) -> None:
+        """Record a problem (once while it is open) and say so in the timeline."""
+        if any(
+            p.field == field and p.text == text and p.resolved_at is None
+            for p in self.state.problems
+        ):
+            return
+        problem = CaseProblem(at=self.now(), field=field, text=text)
+        self.state.problems.append(problem)
+        if self.state.timeline:
+            self.note(SYSTEM, "problem", f"{field}: {text}")
+        else:  # still opening: ``open`` notes it after the receipt
+            self._unnoted.append(problem)
+            self.touch()
+
+    def resolve(self, field: str, how: str) -> None:
+        """Close the open problems of ``field``: the fix has arrived."""
+        still_open = [p for p in self.state.problems if p.field == field and p.resolved_at is None]
+        if not still_open:
+            return
+        for problem in still_open:
+            problem.resolved_at = self.now()
+        self.note(SYSTEM, "problem_resolved", f"{field}: {how}")
 
     def route(self, inp: RouteQuestions) -> None:
         today = self.today()
@@ -329,14 +370,30 @@ class CaseFile:
             )
 
     def change_calendar(self, version: int, calendar: dict[str, object]) -> None:
-        """Count on calendar ``version`` from now on: deadlines move, the timeline says how."""
-        before_cal = CalendarData.from_json(self.state.calendar or {})
+        """Count on calendar ``version`` from now on: deadlines move, the timeline says how.
+
+        A calendar the case cannot count on (it does not cover the case's days) is a problem:
+        the case keeps the one it has.
+        """
+        before = self.state.calendar
+        before_cal = CalendarData.from_json(before or {})
         before_due = self.clock().due_date
         self.state.calendar = calendar
-        after_cal = CalendarData.from_json(calendar)
-        after_due = self.clock().due_date
-        for task in open_tasks(self.state.tasks):
-            task.internal_due = self._task_due(task.routed_on)
+        try:
+            after_cal = CalendarData.from_json(calendar)
+            after_due = self.clock().due_date
+            due_dates = [self._task_due(t.routed_on) for t in open_tasks(self.state.tasks)]
+        except CalendarError as exc:
+            self.state.calendar = before
+            self.problem(
+                "calendar",
+                f"calendar v{version} cannot count this case's days ({exc}); the case keeps "
+                f"counting on v{before_cal.version}. Refresh the calendar "
+                "(`foiflow calendar refresh`) and announce the new version",
+            )
+            return
+        for task, due in zip(open_tasks(self.state.tasks), due_dates, strict=True):
+            task.internal_due = due
         changes = "; ".join(after_cal.diff(before_cal)) or "no change in this case's window"
         moved = (
             f"due date moved from {before_due} to {after_due}"
@@ -344,20 +401,34 @@ class CaseFile:
             else f"due date stays {after_due}"
         )
         self.note(SYSTEM, "calendar_changed", f"{moved} by calendar v{version}: {changes}")
+        self.resolve("calendar", f"now counting on calendar v{version}")
 
     # ---- reminders ----------------------------------------------------------------------------
 
     def planned_reminders(self) -> list[PlannedReminder]:
-        return plan_reminders(
-            reference=self.intake.reference,
-            state=self.state,
-            clock=self.clock(),
-            calendar=self.calendar(),
-            policy=self.policy,
-            statutory_limit=self.regime.working_days or STATUTORY_LIMIT_FALLBACK,
-            now=self.now(),
-            zone=self.zone,
-        )
+        """The reminders due from now; none, with a problem recorded, while they cannot be
+        planned (a day beyond the calendar's coverage): a failed plan would fail every
+        workflow task, and the case could not even be read."""
+        try:
+            planned = plan_reminders(
+                reference=self.intake.reference,
+                state=self.state,
+                clock=self.clock(),
+                calendar=self.calendar(),
+                policy=self.policy,
+                statutory_limit=self.regime.working_days or STATUTORY_LIMIT_FALLBACK,
+                now=self.now(),
+                zone=self.zone,
+            )
+        except (CalendarError, ValueError) as exc:
+            self.problem(
+                "reminders",
+                f"cannot be planned ({exc}); none go out until this is fixed: refresh the "
+                "calendar (`foiflow calendar refresh`) and check the reminder settings",
+            )
+            return []
+        self.resolve("reminders", "planned again")
+        return planned
 
     def reminder_sent(self, reminder: PlannedReminder) -> None:
         sent = reminder.record()

@@ -128,11 +128,16 @@ def seed_answer(question: int) -> Answer:
 
 
 async def start_seed(
-    client: Client, task_queue: str, received_at: datetime, **changes: Any
+    client: Client,
+    task_queue: str,
+    received_at: datetime,
+    policy: CasePolicy | None = None,
+    **changes: Any,
 ) -> WorkflowHandle[FoiRequestWorkflow, Any]:
     intake = seed_intake(received_at, **changes)
     calendars = calendar_repository(get_settings())
-    handle = await start_case(client, RequestInput(intake=intake), task_queue, calendars)
+    inp = RequestInput(intake=intake, policy=policy or CasePolicy())
+    handle = await start_case(client, inp, task_queue, calendars)
     _started.append(handle)
     return handle
 
