@@ -16,6 +16,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.case_activities import CaseActivities
 from activities.store_adapters import store_activities
+from services.delivery import run_dispatcher
 from services.temporal import connect
 from settings import Settings, get_settings
 from workflows.request import FoiRequestWorkflow
@@ -51,6 +52,8 @@ def store_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
 
 
 async def run_worker(settings: Settings) -> None:
+    """The worker, and beside it the dispatcher draining the outbox (unless
+    ``FOIFLOW_DISPATCH_IN_WORKER=false``: then run ``foiflow dispatch`` somewhere)."""
     from store.db import migrate
 
     settings.ensure_data_dir()
@@ -59,7 +62,18 @@ async def run_worker(settings: Settings) -> None:
     with ThreadPoolExecutor(max_workers=8) as executor:
         worker = store_worker(client, settings, executor)
         logging.getLogger("foiflow").info("worker polling %s", settings.task_queue)
-        await worker.run()
+        stop = asyncio.Event()
+        dispatching = (
+            asyncio.create_task(run_dispatcher(settings, client, stop))
+            if settings.dispatch_in_worker
+            else None
+        )
+        try:
+            await worker.run()
+        finally:
+            if dispatching is not None:
+                stop.set()
+                await dispatching
 
 
 def main() -> None:

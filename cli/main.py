@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from cli import calendar_cmds, cases, deadline, store_cmds, up
+from cli import calendar_cmds, cases, deadline, dispatch_cmds, store_cmds, up
 
 app = typer.Typer(
     name="foiflow",
@@ -17,9 +17,11 @@ app = typer.Typer(
 )
 app.command("deadline")(deadline.deadline)
 app.command("up")(up.up)
+app.command("dispatch")(dispatch_cmds.dispatch)
 cases.register(app)
 app.add_typer(calendar_cmds.app, name="calendar")
 app.add_typer(store_cmds.app, name="store")
+app.add_typer(dispatch_cmds.app, name="delivery")
 
 
 def main() -> None:
