@@ -43,7 +43,7 @@ from statute import calendar_for, get_regime
 from statute.calendar import CalendarData
 from store import delivery as rows
 from store.calendar_versions import DbCalendarRepository
-from store.db import is_sqlite, session_scope
+from store.db import session_scope
 from store.models import CaseRow, DeliveryRow, OutboxRow
 from store.outbox import enqueue_notification
 from store.refdata import get_authority
@@ -143,7 +143,7 @@ class Dispatcher:
         self.name = name or f"dispatcher-{uuid.uuid4().hex[:12]}"
         self.calendars = DbCalendarRepository(engine)
         self._calendar_data: dict[int | None, CalendarData] = {}
-        self._sqlite = is_sqlite(engine.url.render_as_string(hide_password=False))
+        self._sqlite = engine.dialect.name == "sqlite"
 
     # ---- a pass -------------------------------------------------------------------------------
 
@@ -184,7 +184,7 @@ class Dispatcher:
         """Hand the SQLite lease on at once (a clean shutdown)."""
         if self._sqlite:
             with session_scope(self.engine) as session:
-                rows.release_lease(session, LEASE, self.name, self.clock())
+                rows.release_lease(session, LEASE, self.name)
 
     def _read_pass(self) -> _Pass:
         with session_scope(self.engine) as session:

@@ -10,6 +10,7 @@ case (``recipient_name``).
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -17,12 +18,21 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    UndefinedError,
+    select_autoescape,
+)
 
 from domain.notices import MessageKind
 from statute import REGIMES
 
 TEMPLATES = Path(__file__).resolve().parent / "templates" / "messages"
+FALLBACK = "_fallback"  # the case's own words, when a kind's template lacks a fact it needs
+log = logging.getLogger("foiflow.delivery")
 
 
 @dataclass(frozen=True)
@@ -146,8 +156,17 @@ def render(
         "reply_to": parseaddr(reply_to)[1] or reply_to,
         "items": items or [],
     }
-    text_template = _ENV.get_template(f"{spec.template}.txt")
-    html_template = _ENV.get_template(f"{spec.template}.html")
+    try:
+        return _render(spec.template, context, link)
+    except UndefinedError as exc:
+        # A row queued by an older release may lack a fact: send its plain words, not nothing.
+        log.warning("%s template: %s; sending the plain message", kind.value, exc)
+        return _render(FALLBACK, context, link)
+
+
+def _render(name: str, context: Mapping[str, Any], link: str | None) -> Rendered:
+    text_template = _ENV.get_template(f"{name}.txt")
+    html_template = _ENV.get_template(f"{name}.html")
     subject = " ".join(_block(text_template, "subject", context).split())
     return Rendered(
         subject=subject,

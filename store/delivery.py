@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, or_, select, update
+from sqlalchemy import Table, delete, or_, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -63,12 +63,12 @@ def acquire_lease(session: Session, name: str, holder: str, now: datetime, until
     return session.execute(stmt).first() is not None
 
 
-def release_lease(session: Session, name: str, holder: str, now: datetime) -> None:
+def release_lease(session: Session, name: str, holder: str) -> None:
     """Let the next dispatcher take over at once (a clean stop)."""
     session.execute(
-        update(DispatcherLeaseRow)
-        .where(col(DispatcherLeaseRow.name) == name, col(DispatcherLeaseRow.holder) == holder)
-        .values(expires_at=now)
+        delete(DispatcherLeaseRow).where(
+            col(DispatcherLeaseRow.name) == name, col(DispatcherLeaseRow.holder) == holder
+        )
     )
 
 
