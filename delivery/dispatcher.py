@@ -207,7 +207,9 @@ class Dispatcher:
         cached = ctx.hours.get((regime, version))
         if cached is None:
             calendar = calendar_for(get_regime(regime), self._calendar(version))
-            cached = WorkingHours(calendar, ctx.zone, ctx.send_hour, self.config.until_hour)
+            # A send hour at or after the end of the day still leaves an hour to send in.
+            until = max(self.config.until_hour, ctx.send_hour + 1)
+            cached = WorkingHours(calendar, ctx.zone, ctx.send_hour, until)
             ctx.hours[(regime, version)] = cached
         return cached
 
@@ -338,6 +340,8 @@ class Dispatcher:
             self._failed_try(delivery, exc.reason, exc.permanent, now, report, count=True)
             return
         if status == rows.SENDING:
+            if delivery.updated_at > now - self.config.claim_for:
+                return  # another dispatcher is sending it right now (its row claim ran out)
             # A dispatcher stopped between sending this and recording it.
             verdict = channel.confirm(message)
             if verdict is True:

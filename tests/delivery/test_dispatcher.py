@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from delivery.channels import Outgoing
 from delivery.dispatcher import Dispatcher
@@ -20,7 +20,7 @@ from services import delivery as services
 from store.db import session_scope
 from store.models import DeliveryRow, OutboxRow
 from store.outbox import enqueue_notification
-from store.refdata import save_unit, save_user
+from store.refdata import save_unit, save_user, set_setting
 from store.schema import UnitSpec, UserSpec
 
 from delivery_servers import FlakyHandler, dispatcher_for, london
@@ -171,6 +171,13 @@ def test_a_dispatcher_killed_between_send_and_record_does_not_send_twice(
     again = dispatcher_for(engine, sink, name="next")
     # The dead one's claim (and on SQLite its lease) runs out first.
     assert again.run_once(MONDAY_9 + timedelta(minutes=1)).claimed == 0
+    if engine.dialect.name == "postgresql":
+        # A dispatcher that finds the row free while the send is still young leaves it be:
+        # the one sending may only be slow.
+        with session_scope(engine) as session:
+            session.execute(update(OutboxRow).values(claimed_until=None))
+        assert again.run_once(MONDAY_9 + timedelta(minutes=2)).confirmed == 0
+        assert deliveries(engine, key)[0].status == "sending"
     report = again.run_once(MONDAY_9 + timedelta(minutes=6))
     assert (report.confirmed, report.sent) == (1, 0)
     (done,) = deliveries(engine, key)
@@ -353,9 +360,8 @@ def test_audiences_resolve_from_the_directory_when_sent(engine: Engine, sink: Ma
     assert row(engine, keys["mailbox"]).status == "sent"
 
 
-def test_the_sqlite_dispatcher_runs_one_at_a_time(engine: Engine, sink: MailSink) -> None:
-    if engine.dialect.name != "sqlite":
-        pytest.skip("PostgreSQL runs several dispatchers at once (test_concurrency)")
+def test_the_sqlite_dispatcher_runs_one_at_a_time(sqlite_engine: Engine, sink: MailSink) -> None:
+    engine = sqlite_engine  # PostgreSQL runs several at once: test_concurrency
     first = dispatcher_for(engine, sink, name="first")
     second = dispatcher_for(engine, sink, name="second")
     assert first.run_once(MONDAY_9).ran
@@ -363,3 +369,13 @@ def test_the_sqlite_dispatcher_runs_one_at_a_time(engine: Engine, sink: MailSink
     first.stop()  # a clean stop hands the lease on at once
     assert second.run_once(MONDAY_9 + timedelta(minutes=1)).ran
     assert first.run_once(MONDAY_9 + timedelta(minutes=7)).ran  # the lease ran out
+
+
+def test_an_evening_send_hour_still_sends(sqlite_engine: Engine, sink: MailSink) -> None:
+    with session_scope(sqlite_engine) as session:
+        set_setting(session, "reminders.send_hour", "19", "tests")
+    key = queue(sqlite_engine, "task_reminder", "unit:vawg")
+    dispatcher = dispatcher_for(sqlite_engine, sink)
+    assert dispatcher.run_once(london(2025, 3, 10, 12)).deferred == 1
+    assert row(sqlite_engine, key).not_before == london(2025, 3, 10, 19)
+    assert dispatcher.run_once(london(2025, 3, 10, 19)).sent == 1
