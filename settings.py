@@ -8,7 +8,7 @@ up for the ``temporal`` CLI points foiflow at the same server.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -102,6 +102,36 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise PydanticCustomError("address", str(exc)) from None
         return value
+
+    # Delivery: what links in messages point at, and how the outbox is drained.
+    public_url: str = "http://127.0.0.1:8000"
+    dispatch_in_worker: bool = True  # the worker drains the outbox beside its Temporal work
+    dispatch_interval_seconds: float = Field(default=30, gt=0)
+    delivery_max_attempts: int = Field(default=5, ge=1, le=20)
+    delivery_backoff_seconds: float = Field(default=60, gt=0)  # doubled after each failed try
+    # Messages go out on working days from the authority's send hour (reminders.send_hour) until
+    # this local hour; anything later waits for the next working morning.
+    delivery_until_hour: int = Field(default=18, ge=1, le=24)
+    # The daily digest goes this long after the send hour, so the reminders cases queue at the
+    # send hour are in it.
+    digest_after_minutes: int = Field(default=5, ge=0, le=180)
+    # Email over SMTP. The defaults reach the local sink `foiflow up` starts.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=8025, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_timeout_seconds: float = Field(default=30, gt=0)
+    mail_from: str = "FOI team <foi@foiflow.localhost>"
+    # The local SMTP sink (development): where it listens, under data_dir/mail.
+    mail_sink_port: int = Field(default=8025, ge=1, le=65535)
+    # Chat channels: a JSON POST signed with HMAC-SHA256 of this secret.
+    webhook_secret: SecretStr = SecretStr("")
+    # GOV.UK Notify: an API key, its base URL, and the email template with ((subject)) and
+    # ((body)) placeholders (a route's target may name another).
+    notify_api_key: SecretStr = SecretStr("")
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_template_id: str = ""
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

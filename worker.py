@@ -21,6 +21,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.case_activities import CaseActivities
 from activities.store_adapters import store_activities
 from services.db import StoreUnavailable, prepare_store
+from services.delivery import run_dispatcher
 from services.errors import ServiceError
 from services.temporal import connect_client
 from settings import Settings, get_settings
@@ -91,12 +92,25 @@ async def wait_for_store(
 
 
 async def run_worker(settings: Settings) -> None:
+    """The worker, and beside it the dispatcher draining the outbox (unless
+    ``FOIFLOW_DISPATCH_IN_WORKER=false``: then run ``foiflow dispatch`` somewhere)."""
     await wait_for_store(settings)
     client = await connect_client(settings)
     with ThreadPoolExecutor(max_workers=8) as executor:
         worker = store_worker(client, settings, executor)
         log.info("worker polling %s", settings.task_queue)
-        await worker.run()
+        stop = asyncio.Event()
+        dispatching = (
+            asyncio.create_task(run_dispatcher(settings, client, stop))
+            if settings.dispatch_in_worker
+            else None
+        )
+        try:
+            await worker.run()
+        finally:
+            if dispatching is not None:
+                stop.set()
+                await dispatching
 
 
 def main() -> int:

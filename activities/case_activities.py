@@ -57,10 +57,9 @@ class CaseActivities:
 
     @activity.defn(name="send_notification")
     def send_notification(self, notification: Notification) -> bool:
-        """Queue a reminder or escalation; False when a retried activity queued it before."""
-        queued = self.outbox.enqueue(
-            notification.key, notification.audience, notification.subject, notification.body
-        )
+        """Queue a message (a reminder, an escalation, a notice of what happened); False when a
+        retried activity queued it before."""
+        queued = self.outbox.enqueue(notification)
         # The key names reference, kind, audience and date only: no personal data in logs.
         log.info("notification %s %s", notification.key, "queued" if queued else "already queued")
         return queued

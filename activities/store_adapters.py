@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 
 from activities.case_activities import CaseActivities
 from domain.case import CaseView
+from domain.messages import Notification
 from settings import Settings
 from store.audit_keys import configure_audit
 from store.calendars import calendar_repository
@@ -23,9 +24,18 @@ class StoreOutbox:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def enqueue(self, key: str, audience: str, subject: str, body: str) -> bool:
+    def enqueue(self, notification: Notification) -> bool:
         with session_scope(self.engine) as session:
-            return enqueue_notification(session, key, audience, subject, body)
+            return enqueue_notification(
+                session,
+                notification.key,
+                notification.audience,
+                notification.subject,
+                notification.body,
+                reference=notification.reference,
+                kind=notification.kind,
+                facts=notification.facts,
+            )
 
 
 class StoreReadModel:

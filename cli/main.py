@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from cli import calendar_cmds, cases, deadline, login, store_cmds, up
+from cli import calendar_cmds, cases, deadline, dispatch_cmds, login, store_cmds, up
 from services.audit import configure_audit_keys
 from settings import get_settings
 
@@ -28,10 +28,12 @@ def _audit_keys() -> None:
 
 app.command("deadline")(deadline.deadline)
 app.command("up")(up.up)
+app.command("dispatch")(dispatch_cmds.dispatch)
 login.register(app)
 cases.register(app)
 app.add_typer(calendar_cmds.app, name="calendar")
 app.add_typer(store_cmds.app, name="store")
+app.add_typer(dispatch_cmds.app, name="delivery")
 
 
 def main() -> None:

@@ -212,40 +212,75 @@ class TimelineEntry(BaseModel):
 
 
 class AudienceKind(StrEnum):
-    UNIT = "unit"  # the unit's contacts
+    UNIT = "unit"  # the unit's contacts (or its team mailbox)
     UNIT_MANAGER = "unit_manager"
     FOI_OFFICER = "foi_officer"
     MANAGER = "manager"
+    ROLE = "role"  # everyone holding a role: who signs off an exemption
+    USER = "user"  # one person in the directory
+    REQUESTER = "requester"  # whoever asked: their address is read from the case when sending
 
 
-_UNIT_AUDIENCES = frozenset({AudienceKind.UNIT, AudienceKind.UNIT_MANAGER})
+# Which field names the audience's target, per kind (the others take none).
+_TARGET_FIELD = {
+    AudienceKind.UNIT: "unit",
+    AudienceKind.UNIT_MANAGER: "unit",
+    AudienceKind.ROLE: "role",
+    AudienceKind.USER: "user",
+}
+UNIT_FACING = frozenset({AudienceKind.UNIT, AudienceKind.UNIT_MANAGER})
 
 
 class Audience(BaseModel):
-    """Who a reminder goes to: a unit's contacts or manager, or the people with a case-wide role."""
+    """Who a message goes to: a unit's contacts or manager, the people with a role, one user or
+    the requester. People and addresses are looked up when it is sent, not when it is queued."""
 
     model_config = ConfigDict(frozen=True)
 
     kind: AudienceKind
     unit: str | None = None
+    role: Role | None = None
+    user: str | None = None
 
     @model_validator(mode="after")
-    def _unit_matches_kind(self) -> Audience:
-        if (self.kind in _UNIT_AUDIENCES) != (self.unit is not None):
-            need = "needs" if self.kind in _UNIT_AUDIENCES else "takes no"
-            raise ValueError(f"unit: a {self.kind.value} audience {need} unit")
+    def _target_matches_kind(self) -> Audience:
+        wanted = _TARGET_FIELD.get(self.kind)
+        for name in ("unit", "role", "user"):
+            given = getattr(self, name) is not None
+            if given != (name == wanted):
+                need = "needs" if name == wanted else "takes no"
+                raise ValueError(f"{name}: a {self.kind.value} audience {need} {name}")
         return self
 
     @property
+    def target(self) -> str | None:
+        field = _TARGET_FIELD.get(self.kind)
+        value = getattr(self, field) if field else None
+        return None if value is None else str(value)
+
+    @property
     def address(self) -> str:
-        """``unit:<id>``, ``unit_manager:<id>``, ``foi_officer`` or ``manager``: the form reminders
-        and outbox rows keep (histories hold it, so it never changes)."""
-        return f"{self.kind.value}:{self.unit}" if self.unit is not None else self.kind.value
+        """``unit:<id>``, ``unit_manager:<id>``, ``foi_officer``, ``manager``, ``role:<role>``,
+        ``user:<id>`` or ``requester``: the form reminders and outbox rows keep (histories hold
+        it, so it never changes)."""
+        target = self.target
+        return f"{self.kind.value}:{target}" if target is not None else self.kind.value
+
+    @property
+    def unit_facing(self) -> bool:
+        """Units never learn who asked: what goes to them carries no requester identity."""
+        return self.kind in UNIT_FACING
 
     @classmethod
     def parse(cls, address: str) -> Audience:
-        kind, _, unit = address.partition(":")
-        return cls(kind=AudienceKind(kind), unit=unit or None)
+        kind, _, target = address.partition(":")
+        audience_kind = AudienceKind(kind)
+        field = _TARGET_FIELD.get(audience_kind)
+        if field is None:
+            if target:
+                raise ValueError(f"audience {address!r}: a {kind} audience takes no target")
+            return cls(kind=audience_kind)
+        return cls.model_validate({"kind": audience_kind, field: target or None})
 
 
 class ReminderSent(BaseModel):

@@ -44,6 +44,19 @@ class LastChange(BaseModel):
     at: datetime
 
 
+class Notification(BaseModel):
+    """A message the case queues in the outbox: the dispatcher renders and sends it later."""
+
+    key: str  # idempotency key: {reference}:{kind}:{target}:{day}
+    reference: str
+    kind: str  # a ``domain.notices.MessageKind`` value
+    audience: str  # an ``Audience.address``
+    subject: str
+    body: str  # the plain words (the timeline's); templates render the message from ``facts``
+    # What the templates need (question, unit, due date…), never the requester's identity.
+    facts: dict[str, str] = Field(default_factory=dict)
+
+
 class CaseState(BaseModel):
     """Everything the workflow holds; carried across continue-as-new."""
 
@@ -63,6 +76,10 @@ class CaseState(BaseModel):
     started_at: datetime | None = None  # when foiflow took the case on: no reminders before it
     problems: list[CaseProblem] = Field(default_factory=list)
     last_change: LastChange | None = None  # None: no person has changed the case in this run
+
+    # Messages an action called for, not yet handed to the outbox (carried across
+    # continue-as-new, so none is lost between an update and the next send).
+    notices: list[Notification] = Field(default_factory=list)
 
 
 class RequestInput(BaseModel):
@@ -168,15 +185,6 @@ class LoadCalendar(BaseModel):
             start=received_on - timedelta(days=31),
             end=received_on + timedelta(days=800),
         )
-
-
-class Notification(BaseModel):
-    key: str  # idempotency key
-    reference: str
-    kind: str
-    audience: str
-    subject: str
-    body: str
 
 
 class UpdateResult(BaseModel):

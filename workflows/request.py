@@ -58,6 +58,9 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
 # Always a timer, so the wait never switches between no timeout and one (non-deterministic).
 IDLE_WAKE = timedelta(days=30)
+# Messages about what happens on a case (acknowledgement, task assigned, sign-offs, response
+# issued…) go to the outbox through send_notification: new commands, so behind a patch.
+NOTIFY_EVENTS_PATCH = "notify-events"
 
 __all__ = ["FoiRequestWorkflow", "Rejected"]
 
@@ -87,6 +90,7 @@ class FoiRequestWorkflow:
                 if loaded is not None:
                     case.change_calendar(version, loaded)
             case.check_lapse()
+            await self._send_notices()
             await self._publish()
             if case.closed:
                 break
@@ -112,6 +116,7 @@ class FoiRequestWorkflow:
             except TimeoutError:
                 await self._send_due_reminders()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._send_notices()
         await self._publish()
         return CaseResult(
             reference=case.intake.reference,
@@ -247,6 +252,25 @@ class FoiRequestWorkflow:
             )
             self._case.reminder_sent(reminder)
         self._case.touch()
+
+    async def _send_notices(self) -> None:
+        """Hand the messages actions called for to the outbox, oldest first."""
+        case = self._case
+        if not case.pending_notices():
+            return
+        if not workflow.patched(NOTIFY_EVENTS_PATCH):
+            # Replaying a run from before these messages existed: it sent none, so none is sent.
+            case.drop_notices()
+            return
+        for notice in case.pending_notices():
+            await workflow.execute_activity_method(
+                CaseActivities.send_notification,
+                notice,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            # Handlers only append, so the one sent is still in the list.
+            case.notice_sent(notice)
 
     async def _publish(self) -> None:
         """Project the case to the store and refresh search attributes when anything changed."""

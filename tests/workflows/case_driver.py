@@ -30,6 +30,7 @@ from domain.messages import (
     ApproveResponse,
     CloseCase,
     LoadCalendar,
+    Notification,
     RequestInput,
     Route,
     RouteQuestions,
@@ -219,10 +220,11 @@ class MemoryCalendars:
 class RecordingOutbox:
     queued: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
-    def enqueue(self, key: str, audience: str, subject: str, body: str) -> bool:
-        if key in self.queued:
+    def enqueue(self, notification: Notification) -> bool:
+        if notification.key in self.queued:
             return False
-        self.queued[key] = (audience, subject, body)
+        n = notification
+        self.queued[n.key] = (n.audience, n.subject, n.body)
         return True
 
 
