@@ -16,7 +16,8 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.case_activities import CaseActivities
 from activities.store_adapters import store_activities
-from services.temporal import connect
+from logging_setup import configure_logging
+from services.temporal import connect, telemetry_runtime
 from settings import Settings, get_settings
 from workflows.request import FoiRequestWorkflow
 
@@ -55,7 +56,7 @@ async def run_worker(settings: Settings) -> None:
 
     settings.ensure_data_dir()
     migrate(settings.database_url)
-    client = await connect(settings)
+    client = await connect(settings, runtime=telemetry_runtime(settings))
     with ThreadPoolExecutor(max_workers=8) as executor:
         worker = store_worker(client, settings, executor)
         logging.getLogger("foiflow").info("worker polling %s", settings.task_queue)
@@ -63,8 +64,9 @@ async def run_worker(settings: Settings) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(run_worker(get_settings()))
+    settings = get_settings()
+    configure_logging(settings)
+    asyncio.run(run_worker(settings))
 
 
 if __name__ == "__main__":
