@@ -73,6 +73,19 @@ class StoreCollector(Collector):
         )
 
 
+def route_template(scope: Scope) -> str:
+    """The matched route's path template with its router's prefix (``/api/cases/{reference}``).
+
+    The router records the match in the scope it was handed (this one). FastAPI's included
+    routers keep their own ``route.path`` without the prefix and put the full template in the
+    route context they add; older FastAPI copied the routes with the prefix already in the path.
+    """
+    included = scope.get("fastapi")
+    context = included.get("effective_route_context") if isinstance(included, dict) else None
+    path = getattr(context, "path", None) or getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) and path else UNMATCHED
+
+
 class LatencyMiddleware:
     """Times every HTTP request, labelled by method, route template (``/api/cases/{reference}``,
     never the raw path: one series per route, not per case) and status code."""
@@ -97,8 +110,7 @@ class LatencyMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            # The router writes the matched route into the scope it was handed (this one).
-            route = getattr(scope.get("route"), "path", None) or UNMATCHED
+            route = route_template(scope)
             self.histogram.labels(scope["method"], route, str(status)).observe(
                 time.perf_counter() - started
             )
