@@ -76,7 +76,20 @@ class JsonFormatter(logging.Formatter):
 
 
 class _FoiflowHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """The one handler foiflow installs on the root logger (recognised on a second call)."""
+    """The one handler foiflow installs on the root logger (recognised on a second call).
+
+    Without a stream of its own it writes to whatever ``sys.stderr`` is at the time, so a
+    process that swaps stderr later (a supervisor, a test runner) never has lines sent to a
+    closed file."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        super().__init__(stream or sys.stderr)
+        self._follow_stderr = stream is None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._follow_stderr:
+            self.stream = sys.stderr
+        super().emit(record)
 
 
 def configure_logging(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
@@ -85,7 +98,7 @@ def configure_logging(settings: Settings, stream: TextIO | None = None) -> loggi
     Idempotent: a second call replaces foiflow's handler rather than adding another, so an entry
     point that calls another entry point's code does not print every line twice.
     """
-    handler = _FoiflowHandler(stream or sys.stderr)
+    handler = _FoiflowHandler(stream)
     handler.setFormatter(
         JsonFormatter() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT)
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -31,24 +30,9 @@ from case_driver import (
 
 
 @pytest.fixture
-def root_logger() -> Iterator[logging.Logger]:
-    """The root logger, put back as it was afterwards (pytest's own capture included)."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    uvicorn = {
-        n: (list(logging.getLogger(n).handlers), logging.getLogger(n).propagate)
-        for n in (
-            "uvicorn",
-            "uvicorn.error",
-            "uvicorn.access",
-        )
-    }
-    yield root
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    for name, (kept, propagate) in uvicorn.items():
-        logging.getLogger(name).handlers[:] = kept
-        logging.getLogger(name).propagate = propagate
+def root_logger() -> logging.Logger:
+    """The root logger (tests/conftest.py puts it back as it was after each test)."""
+    return logging.getLogger()
 
 
 def configured(log_format: str, level: str = "INFO") -> io.StringIO:

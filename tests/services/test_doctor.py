@@ -35,6 +35,7 @@ from services.doctor import (
     check_calendar,
     check_database,
     check_smtp,
+    check_temporal,
     diagnose,
     search_attribute_types,
 )
@@ -78,6 +79,16 @@ def on_dev_server(settings: Settings, dev_env: WorkflowEnvironment, **changes: s
     )
 
 
+async def polling(settings: Settings) -> None:
+    """Until the module's worker has started polling (its pollers appear a moment after it
+    starts): bounded, so a worker that never polls fails the test that needs it."""
+    for _ in range(100):
+        checks = by_name(await check_temporal(settings))
+        if checks["Temporal", "worker"].status == Status.OK:
+            return
+        await asyncio.sleep(0.1)
+
+
 # --- All good, and Temporal's problems ----------------------------------------------------------
 
 
@@ -85,6 +96,7 @@ async def test_a_deployment_with_a_polling_worker_and_a_current_store_is_all_goo
     dev_env: WorkflowEnvironment, dev_worker: Worker, store: Settings
 ) -> None:
     settings = on_dev_server(store, dev_env, task_queue=dev_worker.task_queue)
+    await polling(settings)
     report = await diagnose(settings, today=WELL_COVERED)
 
     assert report.healthy and not report.warnings, report
@@ -117,6 +129,7 @@ async def test_the_command_exits_0_when_nothing_is_wrong_and_1_when_anything_is(
         "FOIFLOW_TEMPORAL_NAMESPACE": "default",
         "FOIFLOW_TASK_QUEUE": dev_worker.task_queue,
     }
+    await polling(on_dev_server(store, dev_env, task_queue=dev_worker.task_queue))
     runner = CliRunner()
     good = await asyncio.to_thread(runner.invoke, foiflow_app, ["doctor"], env=env)
     assert good.exit_code == 0, good.output
@@ -334,6 +347,7 @@ async def test_a_warning_does_not_fail_the_command_unless_strict(
         "FOIFLOW_TEMPORAL_NAMESPACE": "default",
         "FOIFLOW_TASK_QUEUE": dev_worker.task_queue,
     }
+    await polling(on_dev_server(store, dev_env, task_queue=dev_worker.task_queue))
     runner = CliRunner()
     lenient = await asyncio.to_thread(runner.invoke, foiflow_app, ["doctor"], env=env)
     assert lenient.exit_code == 0, lenient.output
