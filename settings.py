@@ -94,6 +94,71 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
 
+    # Operations (docs/deploy.md). Logs: readable lines in development, one JSON object per line
+    # in production; never requester data (emails are redacted as a safety net).
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # The worker's Temporal SDK metrics for Prometheus on this port (all interfaces); 0: off.
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    # TLS to Temporal: files in PEM. A client certificate and key give mutual TLS; a CA alone
+    # verifies a server with a private CA. Temporal's own variable names are honoured too.
+    temporal_tls: bool = Field(
+        default=False, validation_alias=AliasChoices("FOIFLOW_TEMPORAL_TLS", "TEMPORAL_TLS")
+    )
+    temporal_tls_cert: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FOIFLOW_TEMPORAL_TLS_CERT", "TEMPORAL_TLS_CERT"),
+    )
+    temporal_tls_key: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FOIFLOW_TEMPORAL_TLS_KEY", "TEMPORAL_TLS_KEY"),
+    )
+    temporal_tls_ca: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FOIFLOW_TEMPORAL_TLS_CA", "TEMPORAL_TLS_CA"),
+    )
+    temporal_tls_server_name: str = Field(
+        default="",
+        validation_alias=AliasChoices(
+            "FOIFLOW_TEMPORAL_TLS_SERVER_NAME", "TEMPORAL_TLS_SERVER_NAME"
+        ),
+    )
+    # Temporal Cloud's API keys (TLS is then on without further settings).
+    temporal_api_key: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("FOIFLOW_TEMPORAL_API_KEY", "TEMPORAL_API_KEY"),
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _client_certificate_pair(self) -> Settings:
+        # A certificate without its key (or the reverse) cannot make a TLS handshake: say which.
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            present, missing = (
+                ("temporal_tls_cert", "temporal_tls_key")
+                if self.temporal_tls_key is None
+                else ("temporal_tls_key", "temporal_tls_cert")
+            )
+            raise PydanticCustomError(
+                "tls_pair",
+                "{missing}: must be set with {present} (mutual TLS needs both)",
+                {"missing": env_name(missing), "present": env_name(present)},
+            )
+        return self
+
+    @property
+    def temporal_uses_tls(self) -> bool:
+        return bool(
+            self.temporal_tls
+            or self.temporal_tls_cert
+            or self.temporal_tls_ca
+            or self.temporal_api_key.get_secret_value()
+        )
+
     @field_validator("temporal_address")
     @classmethod
     def _host_and_port(cls, value: str) -> str:

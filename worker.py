@@ -20,10 +20,11 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.case_activities import CaseActivities
 from activities.store_adapters import store_activities
+from logging_setup import configure_logging
 from services.db import StoreUnavailable, prepare_store
 from services.delivery import run_dispatcher
 from services.errors import ServiceError
-from services.temporal import connect_client
+from services.temporal import connect_client, telemetry_runtime
 from settings import Settings, get_settings
 from workflows.request import FoiRequestWorkflow
 
@@ -95,7 +96,7 @@ async def run_worker(settings: Settings) -> None:
     """The worker, and beside it the dispatcher draining the outbox (unless
     ``FOIFLOW_DISPATCH_IN_WORKER=false``: then run ``foiflow dispatch`` somewhere)."""
     await wait_for_store(settings)
-    client = await connect_client(settings)
+    client = await connect_client(settings, runtime=telemetry_runtime(settings))
     with ThreadPoolExecutor(max_workers=8) as executor:
         worker = store_worker(client, settings, executor)
         log.info("worker polling %s", settings.task_queue)
@@ -114,7 +115,6 @@ async def run_worker(settings: Settings) -> None:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
         settings = get_settings()
     except ValidationError as exc:
@@ -122,6 +122,7 @@ def main() -> int:
             f"error: settings: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", file=sys.stderr
         )
         return 2
+    configure_logging(settings)
     try:
         asyncio.run(run_worker(settings))
     except ServiceError as exc:  # Temporal or the store cannot be used: say which setting

@@ -36,6 +36,24 @@ os.environ.pop("FOIFLOW_DATABASE_URL", None)
 os.environ.setdefault("FOIFLOW_AUDIT_KEY", "tests-audit-key-" + "k" * 32)
 
 
+@pytest.fixture(autouse=True)
+def logging_as_it_was() -> Iterator[None]:
+    """Entry points under test (the web app's factory, ``foiflow up``) configure logging for the
+    whole process; put it back, so later tests' captured output holds only what they print."""
+    import logging
+
+    loggers = [
+        logging.getLogger(),
+        *(logging.getLogger(n) for n in ("uvicorn", "uvicorn.error", "uvicorn.access")),
+    ]
+    kept = [(lg, list(lg.handlers), lg.level, lg.propagate) for lg in loggers]
+    yield
+    for logger, handlers, level, propagate in kept:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
 def binary(name: str) -> str:
     """A server binary installed with the dev extras (nothing is downloaded at run time)."""
     found = shutil.which(name) or str(Path(sys.executable).parent / name)
