@@ -7,19 +7,22 @@ as the actor may now see it, read with the ``state`` query (whatever the update 
 ``update_id`` is passed to Temporal as the update's id: the same id sent twice (a retried HTTP
 request) is one action, not two.
 
-Refusals: ``Rejected`` with the workflow's field and reason word for word, ``Conflict`` when the
-case's state refuses it (``status: …``), ``CaseClosed`` once the case has closed,
-``CaseNotFound`` for no such case, ``Unavailable`` when Temporal cannot be reached.
+Refusals, checked in this order: ``CaseNotFound`` for no such case or one the actor may not know
+exists (so no refusal reveals it); ``Forbidden`` when the actor's role may never take the action
+(the transition table's roles, or the role a sign-off needs) — the workflow's validators check
+the same again, the second lock; then the workflow decides: ``Rejected`` with its field and
+reason word for word, ``Conflict`` when the case's state refuses it (``status: …``),
+``CaseClosed`` once the case has closed. ``Unavailable`` when Temporal cannot be reached.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from temporalio.client import WorkflowHandle
 
-from domain.case import CLOSED_STATUSES, Actor, Answer, CaseView
+from domain.case import CLOSED_STATUSES, Actor, Answer, CaseView, SignOffStatus
 from domain.messages import (
     AnswerTask,
     ApproveResponse,
@@ -33,10 +36,10 @@ from domain.messages import (
     RouteQuestions,
     SignOffDecision,
 )
-from domain.transitions import Action, refusal
+from domain.transitions import Action, clock_transition, refusal
 from services.cases import as_seen_by, case_view
 from services.context import ServiceContext
-from services.errors import CaseClosed, Conflict, Rejected
+from services.errors import CaseClosed, Conflict, Forbidden, Rejected
 from services.routing import known_units, suggest_units, unrouted_questions
 from services.schemas import (
     ApproveIn,
@@ -49,16 +52,49 @@ from services.schemas import (
 )
 from services.temporal import case_errors
 from workflows.request import FoiRequestWorkflow
+from workflows.rules import sign_off_role_refusal
+from workflows.sign_offs import find_sign_off
 
 Handle = WorkflowHandle[FoiRequestWorkflow, CaseResult]
 
 
-@asynccontextmanager
-async def _acting(ctx: ServiceContext, reference: str) -> AsyncIterator[tuple[Handle, Actor]]:
+def _forbidden(message: str) -> Forbidden:
+    """A ``"field: reason"`` refusal as ``Forbidden``."""
+    field, _, reason = message.partition(": ")
+    return Forbidden(reason, field)
+
+
+async def _authorised(
+    ctx: ServiceContext, reference: str, action: Action | None
+) -> tuple[CaseView, Actor]:
+    """The case, once the actor may know it exists and their role may take ``action`` on it.
+
+    A case the actor may not know is missing (``CaseNotFound``) before anything else is said, so
+    no refusal reveals it. A role the transition table never lets take the action is
+    ``Forbidden`` whatever the case's state; whether the state allows it now is the workflow's
+    to say. ``action`` None: the table has no row for it (the workflow refuses it by itself).
+    """
     actor = ctx.person()
-    # A case the actor may not know exists is reported as missing before anything is tried, so
-    # a refusal never reveals it (``CaseNotFound``).
-    as_seen_by(await case_view(ctx, reference), actor)
+    view = as_seen_by(await case_view(ctx, reference), actor)
+    if action is not None:
+        refused = refusal(action, view.status, actor)
+        if refused is not None and refused.startswith("actor:"):
+            raise _forbidden(refused)
+    return view, actor
+
+
+@asynccontextmanager
+async def _acting(
+    ctx: ServiceContext,
+    reference: str,
+    action: Action | None,
+    may: Callable[[CaseView, Actor], None] | None = None,
+) -> AsyncIterator[tuple[Handle, Actor]]:
+    """The case's handle for an update by the actor, once ``_authorised`` (and ``may``, a
+    further check of the case as read) let them try; Temporal's answers as typed errors."""
+    view, actor = await _authorised(ctx, reference, action)
+    if may is not None:
+        may(view, actor)
     handle: Handle = ctx.client.get_workflow_handle_for(FoiRequestWorkflow.run, reference)
     async with case_errors(ctx.client, ctx.settings, reference):
         yield handle, actor
@@ -75,13 +111,12 @@ async def plan_routes(ctx: ServiceContext, reference: str, routes: RoutesIn) -> 
     Checks the transition table first, as the workflow would: someone who may not route learns
     nothing of the case's questions from a suggestion that fails.
     """
-    actor = ctx.person()
-    view = await case_view(ctx, reference)
+    view, actor = await _authorised(ctx, reference, Action.ROUTE)
     if view.status in CLOSED_STATUSES:
         raise CaseClosed(reference)
     refused = refusal(Action.ROUTE, view.status, actor)
     if refused:
-        raise (Conflict if refused.startswith("status:") else Rejected).from_message(refused)
+        raise Conflict.from_message(refused)
     known = await known_units(ctx)
     pairs = list(routes.routes)
     for pair in pairs:
@@ -106,7 +141,7 @@ async def route_questions(
 ) -> CaseView:
     """Route questions to their owning units (FOI officer): the routes of ``plan_routes``."""
     pairs = await plan_routes(ctx, reference, routes)
-    async with _acting(ctx, reference) as (handle, actor):
+    async with _acting(ctx, reference, Action.ROUTE) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.route_questions,
             RouteQuestions(actor=actor, routes=pairs),
@@ -123,7 +158,7 @@ async def reassign_task(
     update_id: str | None = None,
 ) -> CaseView:
     """Move a question to another unit (FOI officer); the history keeps where it was."""
-    async with _acting(ctx, reference) as (handle, actor):
+    async with _acting(ctx, reference, Action.REASSIGN) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.reassign_task,
             ReassignTask(actor=actor, question=question, unit=move.unit, reason=move.reason),
@@ -140,7 +175,7 @@ async def answer_task(
     update_id: str | None = None,
 ) -> CaseView:
     """Answer (or revise the answer to) a question owned by one of the actor's units."""
-    async with _acting(ctx, reference) as (handle, actor):
+    async with _acting(ctx, reference, Action.ANSWER) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.answer_task,
             AnswerTask(actor=actor, question=question, answer=answer),
@@ -157,7 +192,16 @@ async def decide_sign_off(
     update_id: str | None = None,
 ) -> CaseView:
     """Approve, or refuse with a reason, the exemption ``section`` claimed on the case."""
-    async with _acting(ctx, reference) as (handle, actor):
+
+    def may_decide(view: CaseView, actor: Actor) -> None:
+        # The table lets every role try (a policy may name any role); each sign-off names its
+        # own. Anything else about the section is the workflow's to refuse.
+        waiting = find_sign_off(view.sign_offs, section)
+        if waiting is not None and waiting.status == SignOffStatus.PENDING:
+            if waiting.required_role not in actor.roles:
+                raise _forbidden(sign_off_role_refusal(waiting, actor))
+
+    async with _acting(ctx, reference, Action.SIGN_OFF, may_decide) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.decide_sign_off,
             SignOffDecision(
@@ -172,7 +216,8 @@ async def record_clock_event(
     ctx: ServiceContext, reference: str, event: ClockEventIn, update_id: str | None = None
 ) -> CaseView:
     """Clarification asked or received, fees notice or fee, extension (FOI officer)."""
-    async with _acting(ctx, reference) as (handle, actor):
+    row = clock_transition(event.kind)  # None for the receipt: the workflow refuses it
+    async with _acting(ctx, reference, row.action if row else None) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.record_clock_event,
             RecordClockEvent(actor=actor, **event.model_dump()),
@@ -185,7 +230,7 @@ async def decide_cost(
     ctx: ServiceContext, reference: str, decision: CostIn, update_id: str | None = None
 ) -> CaseView:
     """Over the s12 cost limit: refuse (with s16 advice) or continue (FOI officer)."""
-    async with _acting(ctx, reference) as (handle, actor):
+    async with _acting(ctx, reference, Action.DECIDE_COST) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.decide_cost,
             CostDecision(actor=actor, refuse=decision.refuse, advice=decision.advice),
@@ -202,7 +247,7 @@ async def approve_response(
 ) -> CaseView:
     """Approve the composed response, optionally as the officer edited it."""
     text = approval.text if approval else None
-    async with _acting(ctx, reference) as (handle, actor):
+    async with _acting(ctx, reference, Action.APPROVE) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.approve_response,
             ApproveResponse(actor=actor, text=text),
@@ -215,7 +260,7 @@ async def issue_response(
     ctx: ServiceContext, reference: str, update_id: str | None = None
 ) -> CaseView:
     """Record the approved response as sent now; the case closes, on time or late."""
-    async with _acting(ctx, reference) as (handle, actor):
+    async with _acting(ctx, reference, Action.ISSUE) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.issue_response, IssueResponse(actor=actor), id=update_id
         )
@@ -226,7 +271,7 @@ async def withdraw_case(
     ctx: ServiceContext, reference: str, withdrawal: WithdrawIn, update_id: str | None = None
 ) -> CaseView:
     """Close a case the requester withdrew (FOI officer)."""
-    async with _acting(ctx, reference) as (handle, actor):
+    async with _acting(ctx, reference, Action.WITHDRAW) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.close_case,
             CloseCase(actor=actor, reason=withdrawal.reason),

@@ -37,6 +37,7 @@ from domain.case import (
 )
 from domain.transitions import (
     APPROVER_ROLES,
+    REQUESTER_VISIBLE_ROLES,
     UNIT_ROLES,
     may_see_requester,
     transition,
@@ -66,6 +67,9 @@ from workflows.request import FoiRequestWorkflow
 from workflows.search_attributes import FOI_DUE_DATE, FOI_OVERDUE, FOI_REGIME, FOI_STATUS, FOI_UNITS
 
 _SLUG = re.compile(SLUG)
+# The roles that may know some case; someone with none of them (an admin) works on no case, and
+# front ends refuse them every case route outright (403) rather than answer "no such case".
+CASE_ROLES = REQUESTER_VISIBLE_ROLES | UNIT_ROLES | APPROVER_ROLES
 WAITING_TASK = (TaskStatus.OPEN, TaskStatus.RETURNED)  # the unit has to act on it
 
 

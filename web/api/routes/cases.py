@@ -3,19 +3,22 @@ case, and every human action on it. Routes are thin: each calls one service.
 
 Every action returns the updated case as the caller may see it, with the actions the transition
 table now allows them. An ``Idempotency-Key`` on an action becomes the Temporal update id, so a
-retried request is one action.
+retried request is one action, and its first response is kept: a repeat gets that response
+(``Idempotent-Replayed: true``), and the key sent with another body is refused (422).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from domain.case import Answer, CaseView
 from services import actions, intake
 from services import cases as case_service
+from services.context import ServiceContext
 from services.schemas import (
     REFERENCE_PATTERN,
     ApproveIn,
@@ -31,11 +34,13 @@ from services.schemas import (
     Started,
     WithdrawIn,
 )
-from web.api.deps import ServiceContextDep
+from web.api.deps import ServiceContextDep, require_roles
 from web.api.errors import responses
-from web.api.idempotency import IdempotencyDep
+from web.api.idempotency import Idempotency, IdempotencyDep
 
-router = APIRouter(prefix="/cases", tags=["cases"])
+# An admin keeps reference data and works on no case: refused every case route (403).
+CaseUser = Depends(require_roles(*case_service.CASE_ROLES))
+router = APIRouter(prefix="/cases", tags=["cases"], dependencies=[CaseUser])
 
 READ = responses(401, 403, 404, 503)
 ACT = responses(401, 403, 404, 409, 422, 503)
@@ -95,17 +100,31 @@ async def get_letter(ctx: ServiceContextDep, reference: Reference) -> PlainTextR
     return PlainTextResponse(draft.text)
 
 
-def _out(ctx: ServiceContextDep, view: CaseView) -> CaseOut:
-    return case_service.case_out(view, ctx.actor)
+async def _act(
+    ctx: ServiceContext,
+    idem: Idempotency,
+    request: object,
+    action: Callable[[str | None], Awaitable[CaseView]],
+) -> CaseOut | JSONResponse:
+    """Run ``action`` (given the update id) once per ``Idempotency-Key``; the case as the caller
+    now sees it. ``request`` is what the key is bound to: the body (the path is bound already)."""
+    replayed = idem.replay(request)
+    if replayed is not None:
+        return replayed
+    out = case_service.case_out(await action(idem.update_id()), ctx.actor)
+    if idem.scope is None:
+        return out
+    return idem.remember(request, 200, out)
 
 
 @router.post("/{reference}/routes", response_model=CaseOut, responses=ACT)
 async def route_questions(
     ctx: ServiceContextDep, idem: IdempotencyDep, reference: Reference, routes: RoutesIn
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     """Route questions to their owning units (FOI officer)."""
-    view = await actions.route_questions(ctx, reference, routes, update_id=idem.update_id())
-    return _out(ctx, view)
+    return await _act(
+        ctx, idem, routes, lambda key: actions.route_questions(ctx, reference, routes, key)
+    )
 
 
 @router.post("/{reference}/questions/{question}/reassign", response_model=CaseOut, responses=ACT)
@@ -115,10 +134,11 @@ async def reassign_task(
     reference: Reference,
     question: QuestionNumber,
     move: ReassignIn,
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     """Move a question to another unit, with the reason (FOI officer)."""
-    view = await actions.reassign_task(ctx, reference, question, move, update_id=idem.update_id())
-    return _out(ctx, view)
+    return await _act(
+        ctx, idem, move, lambda key: actions.reassign_task(ctx, reference, question, move, key)
+    )
 
 
 @router.post("/{reference}/questions/{question}/answer", response_model=CaseOut, responses=ACT)
@@ -128,10 +148,11 @@ async def answer_task(
     reference: Reference,
     question: QuestionNumber,
     answer: Answer,
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     """Answer (or revise the answer to) a question owned by one of the caller's units."""
-    view = await actions.answer_task(ctx, reference, question, answer, update_id=idem.update_id())
-    return _out(ctx, view)
+    return await _act(
+        ctx, idem, answer, lambda key: actions.answer_task(ctx, reference, question, answer, key)
+    )
 
 
 @router.post("/{reference}/sign-offs/{section}", response_model=CaseOut, responses=ACT)
@@ -141,30 +162,34 @@ async def decide_sign_off(
     reference: Reference,
     section: Section,
     decision: SignOffIn,
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     """Approve, or refuse with a reason for the unit, an exemption claimed on the case."""
-    view = await actions.decide_sign_off(
-        ctx, reference, section, decision, update_id=idem.update_id()
+    return await _act(
+        ctx,
+        idem,
+        decision,
+        lambda key: actions.decide_sign_off(ctx, reference, section, decision, key),
     )
-    return _out(ctx, view)
 
 
 @router.post("/{reference}/clock-events", response_model=CaseOut, responses=ACT)
 async def record_clock_event(
     ctx: ServiceContextDep, idem: IdempotencyDep, reference: Reference, event: ClockEventIn
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     """Clarification asked or received, fees notice or fee, extension (FOI officer)."""
-    view = await actions.record_clock_event(ctx, reference, event, update_id=idem.update_id())
-    return _out(ctx, view)
+    return await _act(
+        ctx, idem, event, lambda key: actions.record_clock_event(ctx, reference, event, key)
+    )
 
 
 @router.post("/{reference}/cost-decision", response_model=CaseOut, responses=ACT)
 async def decide_cost(
     ctx: ServiceContextDep, idem: IdempotencyDep, reference: Reference, decision: CostIn
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     """Over the s12 cost limit: refuse with s16 advice, or continue (FOI officer)."""
-    view = await actions.decide_cost(ctx, reference, decision, update_id=idem.update_id())
-    return _out(ctx, view)
+    return await _act(
+        ctx, idem, decision, lambda key: actions.decide_cost(ctx, reference, decision, key)
+    )
 
 
 @router.post("/{reference}/approve", response_model=CaseOut, responses=ACT)
@@ -173,25 +198,26 @@ async def approve_response(
     idem: IdempotencyDep,
     reference: Reference,
     approval: Annotated[ApproveIn | None, Body()] = None,
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     """Approve the composed response, optionally as edited (FOI officer)."""
-    view = await actions.approve_response(ctx, reference, approval, update_id=idem.update_id())
-    return _out(ctx, view)
+    return await _act(
+        ctx, idem, approval, lambda key: actions.approve_response(ctx, reference, approval, key)
+    )
 
 
 @router.post("/{reference}/issue", response_model=CaseOut, responses=ACT)
 async def issue_response(
     ctx: ServiceContextDep, idem: IdempotencyDep, reference: Reference
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     """Record the approved response as sent now; the case closes on time or late."""
-    view = await actions.issue_response(ctx, reference, update_id=idem.update_id())
-    return _out(ctx, view)
+    return await _act(ctx, idem, None, lambda key: actions.issue_response(ctx, reference, key))
 
 
 @router.post("/{reference}/withdraw", response_model=CaseOut, responses=ACT)
 async def withdraw_case(
     ctx: ServiceContextDep, idem: IdempotencyDep, reference: Reference, withdrawal: WithdrawIn
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     """Close a case the requester withdrew (FOI officer)."""
-    view = await actions.withdraw_case(ctx, reference, withdrawal, update_id=idem.update_id())
-    return _out(ctx, view)
+    return await _act(
+        ctx, idem, withdrawal, lambda key: actions.withdraw_case(ctx, reference, withdrawal, key)
+    )
