@@ -197,9 +197,9 @@ async def decide_sign_off(
         # The table lets every role try (a policy may name any role); each sign-off names its
         # own. Anything else about the section is the workflow's to refuse.
         waiting = find_sign_off(view.sign_offs, section)
-        if waiting is not None and waiting.status == SignOffStatus.PENDING:
-            if waiting.required_role not in actor.roles:
-                raise _forbidden(sign_off_role_refusal(waiting, actor))
+        pending = waiting is not None and waiting.status == SignOffStatus.PENDING
+        if waiting is not None and pending and waiting.required_role not in actor.roles:
+            raise _forbidden(sign_off_role_refusal(waiting, actor))
 
     async with _acting(ctx, reference, Action.SIGN_OFF, may_decide) as (handle, actor):
         await handle.execute_update(
@@ -217,13 +217,26 @@ async def record_clock_event(
 ) -> CaseView:
     """Clarification asked or received, fees notice or fee, extension (FOI officer)."""
     row = clock_transition(event.kind)  # None for the receipt: the workflow refuses it
-    async with _acting(ctx, reference, row.action if row else None) as (handle, actor):
-        await handle.execute_update(
-            FoiRequestWorkflow.record_clock_event,
-            RecordClockEvent(actor=actor, **event.model_dump()),
-            id=update_id,
-        )
+    try:
+        async with _acting(ctx, reference, row.action if row else None) as (handle, actor):
+            await handle.execute_update(
+                FoiRequestWorkflow.record_clock_event,
+                RecordClockEvent(actor=actor, **event.model_dump()),
+                id=update_id,
+            )
+    except Rejected as exc:
+        raise _clock_refusal(exc, event) from None
     return await _after(ctx, reference)
+
+
+def _clock_refusal(exc: Rejected, event: ClockEventIn) -> Rejected:
+    """The statute's clock names the event's kind where a field goes (``fee_received: no fees
+    notice was given…``): name the input's field instead — ``at`` when the refusal is about the
+    time given (it quotes it), else ``kind`` — with the clock's reason word for word."""
+    if exc.field != event.kind.value or exc.field in ClockEventIn.model_fields:
+        return exc  # a field of the input already ("extension: say which extension")
+    about_time = event.at is not None and exc.reason.startswith(event.at.isoformat())
+    return type(exc)(exc.reason, "at" if about_time else "kind")
 
 
 async def decide_cost(

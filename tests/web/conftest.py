@@ -6,21 +6,32 @@ an ``Authorization`` header for the demo user holding that role.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
+import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from case_api import CaseApi
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from sqlalchemy import select
+from sqlmodel import col
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
+from services.context import ServiceContext
 from services.identity import Identity, Principal
 from services.runtime import Runtime, TemporalClient
 from settings import Settings
 from statute.exemptions import Role
 from store.db import dispose_engine, get_engine, migrate, session_scope
+from store.models import CaseRow
 from store.seed import apply_seed, load_seed
 from web.app import create_app
 
@@ -137,3 +148,67 @@ def with_passwords(runtime: Runtime) -> Callable[..., None]:
             runtime.identity.set_password(user, PASSWORD, "test")
 
     return give
+
+
+# --- Case routes: the app on the time-skipping server, with a store and a worker of its own ------
+
+
+@pytest.fixture(scope="module")
+def case_store(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A demo-seeded SQLite store for one test module: its lists hold only its own cases."""
+    db = tmp_path_factory.mktemp("cases") / "foiflow.db"
+    shutil.copyfile(seeded_template, db)
+    url = f"sqlite:///{db}"
+    yield url
+    dispose_engine(url)
+
+
+@pytest.fixture(scope="module")
+async def case_worker(
+    env: WorkflowEnvironment, executor: ThreadPoolExecutor, case_store: str
+) -> AsyncIterator[Worker]:
+    """A worker projecting into the module's store. Cases it runs are ended before it stops
+    (``case_api``), so no later time skip waits on a task queue nobody polls."""
+    from activities.store_adapters import store_activities
+    from worker import build_worker
+
+    settings = Settings(database_url=case_store)
+    queue = f"web-cases-{uuid.uuid4()}"
+    async with build_worker(env.client, queue, executor, store_activities(settings)) as w:
+        yield w
+
+
+@pytest.fixture(scope="module")
+def case_settings(
+    case_store: str, case_worker: Worker, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    return Settings(
+        data_dir=tmp_path_factory.mktemp("case-data"),
+        database_url=case_store,
+        task_queue=case_worker.task_queue,
+    )
+
+
+@pytest.fixture(scope="module")
+def cases_app(env: WorkflowEnvironment, case_settings: Settings) -> FastAPI:
+    return make_app(case_settings, temporal=env.client)
+
+
+@pytest.fixture(scope="module")
+async def case_api(
+    env: WorkflowEnvironment, cases_app: FastAPI, case_settings: Settings
+) -> AsyncIterator[CaseApi]:
+    """Every user's calls to the module's app, and cases in a given state (``case_api.py``)."""
+    runtime: Runtime = cases_app.state.runtime
+    system = ServiceContext(
+        settings=case_settings, engine=get_engine(case_settings.database_url), client=env.client
+    )
+    async with client_for(cases_app) as api:
+        cases = CaseApi(api, env, runtime.identity, system)
+        yield cases
+    # Every case the module started (those its read model holds, too) ends with it.
+    with session_scope(system.engine) as session:
+        projected = session.scalars(select(col(CaseRow.reference))).all()
+    for reference in {*cases.started, *projected}:
+        with contextlib.suppress(RPCError):  # closed already
+            await env.client.get_workflow_handle(reference).terminate("test module over")
