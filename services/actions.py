@@ -17,9 +17,12 @@ reason word for word, ``Conflict`` when the case's state refuses it (``status: â
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
+from pydantic import BaseModel
 from temporalio.client import WorkflowHandle
 
 from domain.case import CLOSED_STATUSES, Actor, Answer, CaseView, SignOffStatus
@@ -56,6 +59,7 @@ from workflows.rules import sign_off_role_refusal
 from workflows.sign_offs import find_sign_off
 
 Handle = WorkflowHandle[FoiRequestWorkflow, CaseResult]
+Check = Callable[[CaseView, Actor], Awaitable[None]]
 
 
 def _forbidden(message: str) -> Forbidden:
@@ -64,8 +68,66 @@ def _forbidden(message: str) -> Forbidden:
     return Forbidden(reason, field)
 
 
+# Temporal refuses payloads over 2 MB, and a case travels whole (the state query, each
+# projection, continue-as-new); composing the response then copies the answers into the letter.
+# A case too big to carry would be stuck for good, so inputs are bounded before they reach it:
+# one action carries at most MAX_ACTION_BYTES (an edited letter, MAX_CASE_BYTES), and an input
+# of more than SMALL_BYTES may not take the case past MAX_CASE_BYTES. Small inputs (a sign-off,
+# a routing) always pass, so a case at its limit can still be carried to its end.
+MAX_ACTION_BYTES = 100_000
+MAX_CASE_BYTES = 600_000
+SMALL_BYTES = 4_000
+
+
+@dataclass(frozen=True)
+class Size:
+    """How big one action's input may be: ``limit``; ``grows`` False for an input that
+    replaces what the case holds (an edited letter) rather than adding to it."""
+
+    limit: int = MAX_ACTION_BYTES
+    grows: bool = True
+
+
+ADDS = Size()
+REPLACES_THE_LETTER = Size(MAX_CASE_BYTES, grows=False)
+
+
+def _json_bytes(value: BaseModel) -> int:
+    return len(value.model_dump_json().encode("utf-8"))
+
+
+def _check_size(case: CaseView, body: BaseModel | None, size: Size) -> None:
+    """``Rejected``, naming the body's largest field, when ``body`` is more than one action may
+    carry or would take the case past what it can."""
+    if body is None:
+        return
+    carried = _json_bytes(body)
+    if carried <= SMALL_BYTES:
+        return
+    fields = body.model_dump(mode="json")
+    largest = max(fields, key=lambda name: len(json.dumps(fields[name])), default="")
+    if carried > size.limit:
+        raise Rejected(
+            f"too long: {carried:,} bytes in all, and one action carries at most "
+            f"{size.limit:,} (attach long documents instead)",
+            largest,
+        )
+    held = _json_bytes(case)
+    if size.grows and held + carried > MAX_CASE_BYTES:
+        raise Rejected(
+            f"too long for this case: it holds {held:,} bytes already, and a case holds at "
+            f"most {MAX_CASE_BYTES:,} (attach long documents instead)",
+            largest,
+        )
+
+
 async def _authorised(
-    ctx: ServiceContext, reference: str, action: Action | None
+    ctx: ServiceContext,
+    reference: str,
+    action: Action | None,
+    body: BaseModel | None = None,
+    may: Check | None = None,
+    size: Size = ADDS,
 ) -> tuple[CaseView, Actor]:
     """The case, once the actor may know it exists and their role may take ``action`` on it.
 
@@ -73,13 +135,18 @@ async def _authorised(
     no refusal reveals it. A role the transition table never lets take the action is
     ``Forbidden`` whatever the case's state; whether the state allows it now is the workflow's
     to say. ``action`` None: the table has no row for it (the workflow refuses it by itself).
+    Then ``may``, a further check of the case as read, and the size of ``body``.
     """
     actor = ctx.person()
-    view = as_seen_by(await case_view(ctx, reference), actor)
+    whole = await case_view(ctx, reference)
+    view = as_seen_by(whole, actor)
     if action is not None:
         refused = refusal(action, view.status, actor)
         if refused is not None and refused.startswith("actor:"):
             raise _forbidden(refused)
+    if may is not None:
+        await may(view, actor)
+    _check_size(whole, body, size)
     return view, actor
 
 
@@ -88,13 +155,13 @@ async def _acting(
     ctx: ServiceContext,
     reference: str,
     action: Action | None,
-    may: Callable[[CaseView, Actor], None] | None = None,
+    body: BaseModel | None = None,
+    may: Check | None = None,
+    size: Size = ADDS,
 ) -> AsyncIterator[tuple[Handle, Actor]]:
-    """The case's handle for an update by the actor, once ``_authorised`` (and ``may``, a
-    further check of the case as read) let them try; Temporal's answers as typed errors."""
-    view, actor = await _authorised(ctx, reference, action)
-    if may is not None:
-        may(view, actor)
+    """The case's handle for an update by the actor, once ``_authorised`` let them try;
+    Temporal's answers as typed errors."""
+    _, actor = await _authorised(ctx, reference, action, body, may, size)
     handle: Handle = ctx.client.get_workflow_handle_for(FoiRequestWorkflow.run, reference)
     async with case_errors(ctx.client, ctx.settings, reference):
         yield handle, actor
@@ -111,7 +178,7 @@ async def plan_routes(ctx: ServiceContext, reference: str, routes: RoutesIn) -> 
     Checks the transition table first, as the workflow would: someone who may not route learns
     nothing of the case's questions from a suggestion that fails.
     """
-    view, actor = await _authorised(ctx, reference, Action.ROUTE)
+    view, actor = await _authorised(ctx, reference, Action.ROUTE, routes)
     if view.status in CLOSED_STATUSES:
         raise CaseClosed(reference)
     refused = refusal(Action.ROUTE, view.status, actor)
@@ -141,7 +208,7 @@ async def route_questions(
 ) -> CaseView:
     """Route questions to their owning units (FOI officer): the routes of ``plan_routes``."""
     pairs = await plan_routes(ctx, reference, routes)
-    async with _acting(ctx, reference, Action.ROUTE) as (handle, actor):
+    async with _acting(ctx, reference, Action.ROUTE, routes) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.route_questions,
             RouteQuestions(actor=actor, routes=pairs),
@@ -158,7 +225,12 @@ async def reassign_task(
     update_id: str | None = None,
 ) -> CaseView:
     """Move a question to another unit (FOI officer); the history keeps where it was."""
-    async with _acting(ctx, reference, Action.REASSIGN) as (handle, actor):
+
+    async def may_move(view: CaseView, actor: Actor) -> None:
+        if move.unit not in await known_units(ctx):
+            raise Rejected(f"unit {move.unit!r} is not in the directory", "unit")
+
+    async with _acting(ctx, reference, Action.REASSIGN, move, may_move) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.reassign_task,
             ReassignTask(actor=actor, question=question, unit=move.unit, reason=move.reason),
@@ -175,7 +247,7 @@ async def answer_task(
     update_id: str | None = None,
 ) -> CaseView:
     """Answer (or revise the answer to) a question owned by one of the actor's units."""
-    async with _acting(ctx, reference, Action.ANSWER) as (handle, actor):
+    async with _acting(ctx, reference, Action.ANSWER, answer) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.answer_task,
             AnswerTask(actor=actor, question=question, answer=answer),
@@ -193,7 +265,7 @@ async def decide_sign_off(
 ) -> CaseView:
     """Approve, or refuse with a reason, the exemption ``section`` claimed on the case."""
 
-    def may_decide(view: CaseView, actor: Actor) -> None:
+    async def may_decide(view: CaseView, actor: Actor) -> None:
         # The table lets every role try (a policy may name any role); each sign-off names its
         # own. Anything else about the section is the workflow's to refuse.
         waiting = find_sign_off(view.sign_offs, section)
@@ -201,7 +273,7 @@ async def decide_sign_off(
         if waiting is not None and pending and waiting.required_role not in actor.roles:
             raise _forbidden(sign_off_role_refusal(waiting, actor))
 
-    async with _acting(ctx, reference, Action.SIGN_OFF, may_decide) as (handle, actor):
+    async with _acting(ctx, reference, Action.SIGN_OFF, decision, may_decide) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.decide_sign_off,
             SignOffDecision(
@@ -218,7 +290,7 @@ async def record_clock_event(
     """Clarification asked or received, fees notice or fee, extension (FOI officer)."""
     row = clock_transition(event.kind)  # None for the receipt: the workflow refuses it
     try:
-        async with _acting(ctx, reference, row.action if row else None) as (handle, actor):
+        async with _acting(ctx, reference, row.action if row else None, event) as (handle, actor):
             await handle.execute_update(
                 FoiRequestWorkflow.record_clock_event,
                 RecordClockEvent(actor=actor, **event.model_dump()),
@@ -243,7 +315,7 @@ async def decide_cost(
     ctx: ServiceContext, reference: str, decision: CostIn, update_id: str | None = None
 ) -> CaseView:
     """Over the s12 cost limit: refuse (with s16 advice) or continue (FOI officer)."""
-    async with _acting(ctx, reference, Action.DECIDE_COST) as (handle, actor):
+    async with _acting(ctx, reference, Action.DECIDE_COST, decision) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.decide_cost,
             CostDecision(actor=actor, refuse=decision.refuse, advice=decision.advice),
@@ -260,7 +332,8 @@ async def approve_response(
 ) -> CaseView:
     """Approve the composed response, optionally as the officer edited it."""
     text = approval.text if approval else None
-    async with _acting(ctx, reference, Action.APPROVE) as (handle, actor):
+    acting = _acting(ctx, reference, Action.APPROVE, approval, size=REPLACES_THE_LETTER)
+    async with acting as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.approve_response,
             ApproveResponse(actor=actor, text=text),
@@ -284,7 +357,7 @@ async def withdraw_case(
     ctx: ServiceContext, reference: str, withdrawal: WithdrawIn, update_id: str | None = None
 ) -> CaseView:
     """Close a case the requester withdrew (FOI officer)."""
-    async with _acting(ctx, reference, Action.WITHDRAW) as (handle, actor):
+    async with _acting(ctx, reference, Action.WITHDRAW, withdrawal) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.close_case,
             CloseCase(actor=actor, reason=withdrawal.reason),

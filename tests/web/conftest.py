@@ -30,6 +30,7 @@ from services.identity import Identity, Principal
 from services.runtime import Runtime, TemporalClient
 from settings import Settings
 from statute.exemptions import Role
+from store import refdata
 from store.db import dispose_engine, get_engine, migrate, session_scope
 from store.models import CaseRow
 from store.seed import apply_seed, load_seed
@@ -155,10 +156,18 @@ def with_passwords(runtime: Runtime) -> Callable[..., None]:
 
 @pytest.fixture(scope="module")
 def case_store(seeded_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A demo-seeded SQLite store for one test module: its lists hold only its own cases."""
+    """A demo-seeded SQLite store for one test module: its lists hold only its own cases.
+
+    Its references have a force code of their own: every module's cases run on the session's
+    time-skipping server, where a reference (the workflow id) is never used twice.
+    """
     db = tmp_path_factory.mktemp("cases") / "foiflow.db"
     shutil.copyfile(seeded_template, db)
     url = f"sqlite:///{db}"
+    with session_scope(get_engine(url)) as session:
+        authority = refdata.get_authority(session)
+        force = f"T{uuid.uuid4().hex[:6].upper()}"
+        refdata.save_authority(session, authority.model_copy(update={"force_code": force}), "tests")
     yield url
     dispose_engine(url)
 

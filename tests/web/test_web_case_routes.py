@@ -49,7 +49,7 @@ async def test_start_a_case(case_api: CaseApi) -> None:
     started = await case_api.post(OFFICER, "/api/cases", document)
     body = ok(started, 201)
     case_api.started.append(body["reference"])
-    assert body["reference"].startswith("01.FOI.") and body["existing"] is False
+    assert ".FOI." in body["reference"] and body["existing"] is False
     assert body["due_date"] > received.date().isoformat()
     # The same request again is the same case, not a second one.
     again = ok(await case_api.post(OFFICER, "/api/cases", document))
@@ -86,6 +86,11 @@ async def test_start_a_case_refused(case_api: CaseApi) -> None:
     assert rejected(await case_api.post(OFFICER, "/api/cases", empty)) == (
         ["body", "request_text"],
         "the request has no questions",
+    )
+    wordy = {**document, "questions": [{"number": n, "text": "x" * 9_000} for n in range(1, 13)]}
+    assert rejected(await case_api.post(OFFICER, "/api/cases", wordy)) == (
+        ["body", "questions"],
+        "Value error, 108,000 characters of questions; at most 100,000 in one request",
     )
     ancient = request_document(datetime(1990, 1, 2, tzinfo=UTC))
     assert rejected(await case_api.post(OFFICER, "/api/cases", ancient))[0] == [
@@ -254,6 +259,10 @@ async def test_reassign_a_question_refused(case_api: CaseApi) -> None:
         "body",
         "unit",
     ]
+    assert rejected(await case_api.post(OFFICER, path, {**move, "unit": "roads"})) == (
+        ["body", "unit"],
+        "unit 'roads' is not in the directory",
+    )
     locked = f"/api/cases/{reference}/questions/4/reassign"
     assert rejected(await case_api.post(OFFICER, locked, move)) == (
         ["path", "question"],
@@ -458,6 +467,11 @@ async def test_clock_events_refused(case_api: CaseApi) -> None:
     assert rejected(await case_api.post(OFFICER, path, future)) == (
         ["body", "at"],
         "2999-01-01T09:00:00+00:00 is in the future",
+    )
+    beyond = {"kind": "clarification_requested", "at": "9999-12-31T23:00:00-05:00"}
+    assert rejected(await case_api.post(OFFICER, path, beyond)) == (
+        ["body", "at"],
+        "Value error, 9999-12-31T23:00:00-05:00 is not a time the clock can count",
     )
     past = {"kind": "clarification_requested", "at": "2001-01-01T09:00:00+00:00"}
     assert rejected(await case_api.post(OFFICER, path, past)) == (
