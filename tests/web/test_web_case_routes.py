@@ -156,6 +156,10 @@ async def test_the_letter(case_api: CaseApi) -> None:
     assert (await case_api.get(ADMIN, path)).status_code == 403
     assert problem(await case_api.get(LUCY, path), 404) == "reference: no such case"
     assert (await case_api.get(OFFICER, f"/api/cases/{UNKNOWN}/letter")).status_code == 404
+    assert rejected(await case_api.get(OFFICER, "/api/cases/no%20such/letter"))[0] == [
+        "path",
+        "reference",
+    ]
 
 
 # --- POST …/routes ---------------------------------------------------------------------------
@@ -275,6 +279,11 @@ async def test_reassign_a_question_refused(case_api: CaseApi) -> None:
     )
     zero = f"/api/cases/{reference}/questions/0/reassign"
     assert rejected(await case_api.post(OFFICER, zero, move))[0] == ["path", "question"]
+
+    ok(await case_api.post(OFFICER, f"/api/cases/{reference}/withdraw", {"reason": "withdrawn"}))
+    assert problem(await case_api.post(OFFICER, path, move), 409) == (
+        f"reference: case {reference} is closed; closed cases cannot change"
+    )
 
 
 # --- POST …/questions/{n}/answer -------------------------------------------------------------
@@ -603,6 +612,11 @@ async def test_issue_refused(case_api: CaseApi) -> None:
     assert (await case_api.post("james-whitfield", path)).status_code == 404
     assert (await case_api.post(ADMIN, path)).status_code == 403
     approved = await case_api.approved()
+    spaced = await case_api.post(OFFICER, f"/api/cases/{approved}/issue", key="not a key")
+    assert rejected(spaced) == (
+        ["header", "Idempotency-Key"],
+        "must be visible ASCII characters (no spaces)",
+    )
     ok(await case_api.post(OFFICER, f"/api/cases/{approved}/issue"))
     assert problem(await case_api.post(OFFICER, f"/api/cases/{approved}/issue"), 409) == (
         f"reference: case {approved} is closed; closed cases cannot change"
