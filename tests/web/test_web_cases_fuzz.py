@@ -241,7 +241,7 @@ async def test_no_generated_request_to_a_case_route_gets_a_server_error(
     counts = await asyncio.to_thread(fuzz, fuzzed_app)
     requests = sum(n for label, n in counts.items() if not label.startswith("status"))
     print(f"{requests} requests to the case routes: {counts}")
-    assert requests >= 28 * EXAMPLES_PER_MODE >= 1_000, counts
+    assert requests >= 1_000, counts
     # Generated requests got past validation to the services, and reached real cases.
     assert counts.get("status 200", 0) >= 100 and counts.get("status 404", 0) > 0, counts
 
