@@ -269,8 +269,9 @@ async def decide_sign_off(
         # The table lets every role try (a policy may name any role); each sign-off names its
         # own. Anything else about the section is the workflow's to refuse.
         waiting = find_sign_off(view.sign_offs, section)
-        pending = waiting is not None and waiting.status == SignOffStatus.PENDING
-        if waiting is not None and pending and waiting.required_role not in actor.roles:
+        if waiting is None or waiting.status != SignOffStatus.PENDING:
+            return  # the workflow says none is pending
+        if waiting.required_role not in actor.roles:
             raise _forbidden(sign_off_role_refusal(waiting, actor))
 
     async with _acting(ctx, reference, Action.SIGN_OFF, decision, may_decide) as (handle, actor):
