@@ -195,7 +195,18 @@ async def test_authorization_matrix(
 
 # --- Applicant-blind ---------------------------------------------------------------------------
 
-BLIND = ("tom-oduya", "helen-marsh", "priya-nair", "gareth-evans", "david-hughes", "sarah-bennett")
+# Units and approvers: those with a part in the cases, and those with none.
+BLIND = (
+    "tom-oduya",
+    "helen-marsh",
+    "priya-nair",
+    "gareth-evans",
+    "lucy-chen",
+    "david-hughes",
+    "sarah-bennett",
+    "james-whitfield",
+    "neil-carter",
+)
 
 
 def blind(response: Response, seen: list[str]) -> Response:
