@@ -401,6 +401,7 @@ async def serve(
 ) -> None:
     """Connect, then start the worker and the web app; run until a stop signal, then stop the
     web app and the worker (the caller stops the dev server last)."""
+    from services.delivery import run_dispatcher, start_mail_sink
     from worker import store_worker
 
     loop = asyncio.get_running_loop()
@@ -410,20 +411,33 @@ async def serve(
     try:
         client = await _unless_stopped(_connect_when_ready(settings, dev_server), stop)
         await register_search_attributes(client, settings.temporal_namespace)
-        with ThreadPoolExecutor(max_workers=8) as executor:
-            async with store_worker(client, settings, executor):
-                case = await _unless_stopped(start_demo_case(client, settings), stop)
-                web = web_server(settings, client)
-                web_task = asyncio.create_task(_serve_web(web, web_socket))
-                watcher = asyncio.create_task(_watch(dev_server, stop))
-                try:
-                    await _unless_stopped(_web_started(web, web_task), stop)
-                    web_task.add_done_callback(lambda _: stop.set())  # it ended: end the rest
-                    print_banner(Banner(case, settings, logins, dev_server is not None), console)
-                    await stop.wait()
-                finally:
-                    watcher.cancel()
-                    await _stop_web(web, web_task)
+        # The local mail sink and the dispatcher: every message the cases send can be read
+        # (`foiflow delivery mail`, `foiflow delivery outbox`) with nothing configured.
+        sink = start_mail_sink(settings)
+        dispatching_stop = asyncio.Event()
+        dispatching = asyncio.create_task(
+            run_dispatcher(settings, client, dispatching_stop, mailbox=sink.mailbox)
+        )
+        try:
+            with ThreadPoolExecutor(max_workers=8) as executor:
+                async with store_worker(client, settings, executor):
+                    case = await _unless_stopped(start_demo_case(client, settings), stop)
+                    web = web_server(settings, client)
+                    web_task = asyncio.create_task(_serve_web(web, web_socket))
+                    watcher = asyncio.create_task(_watch(dev_server, stop))
+                    try:
+                        await _unless_stopped(_web_started(web, web_task), stop)
+                        web_task.add_done_callback(lambda _: stop.set())  # it ended: end the rest
+                        banner = Banner(case, settings, logins, dev_server is not None)
+                        print_banner(banner, console)
+                        await stop.wait()
+                    finally:
+                        watcher.cancel()
+                        await _stop_web(web, web_task)
+        finally:
+            dispatching_stop.set()
+            await dispatching
+            sink.stop()
         if dev_server is not None and dev_server.poll() is not None:
             raise _dev_server_exited(settings, dev_server)
     finally:

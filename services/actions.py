@@ -9,25 +9,29 @@ request) is one action, not two.
 
 ``expected_version`` is the case version the person acted on (``CaseView.version``, the API's
 ``If-Match``): when another person has changed the case since, the workflow refuses the action
-(``StaleVersion``, naming who and when) and nothing is recorded. None: not checked.
+(``StaleVersion``, a ``Conflict``, naming who and when) and nothing is recorded. None: not checked.
 
-Refusals: ``Rejected`` with the workflow's field and reason word for word, ``Conflict`` when the
-case's state refuses it (``status: …``), ``StaleVersion`` (a ``Conflict``) for an action on a
-version overtaken by someone else's, ``CaseClosed`` once the case has closed,
-``CaseNotFound`` for no such case, ``Unavailable`` when Temporal cannot be reached.
+Refusals, checked in this order: ``CaseNotFound`` for no such case or one the actor may not know
+exists (so no refusal reveals it); ``Forbidden`` when the actor's role may never take the action
+(the transition table's roles, or the role a sign-off needs) — the workflow's validators check
+the same again, the second lock; then the workflow decides: ``Rejected`` with its field and
+reason word for word, ``Conflict`` when the case's state refuses it (``status: …``),
+``CaseClosed`` once the case has closed. ``Unavailable`` when Temporal cannot be reached.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from temporalio.client import WorkflowHandle
 
-from domain.case import CLOSED_STATUSES, Actor, Answer, CaseView
+from domain.case import CLOSED_STATUSES, Actor, Answer, CaseView, SignOffStatus
 from domain.messages import (
     AnswerTask,
     ApproveResponse,
@@ -41,10 +45,10 @@ from domain.messages import (
     RouteQuestions,
     SignOffDecision,
 )
-from domain.transitions import Action, refusal
+from domain.transitions import Action, clock_transition, refusal
 from services.cases import as_seen_by, case_view
 from services.context import ServiceContext
-from services.errors import CaseClosed, Conflict, Rejected
+from services.errors import CaseClosed, Conflict, Forbidden, Rejected
 from services.files import read_mapping_file
 from services.routing import known_units, suggest_units, unrouted_questions
 from services.schemas import (
@@ -60,16 +64,113 @@ from services.schemas import (
 )
 from services.temporal import case_errors
 from workflows.request import FoiRequestWorkflow
+from workflows.rules import sign_off_role_refusal
+from workflows.sign_offs import find_sign_off
 
 Handle = WorkflowHandle[FoiRequestWorkflow, CaseResult]
+Check = Callable[[CaseView, Actor], Awaitable[None]]
+
+
+def _forbidden(message: str) -> Forbidden:
+    """A ``"field: reason"`` refusal as ``Forbidden``."""
+    field, _, reason = message.partition(": ")
+    return Forbidden(reason, field)
+
+
+# Temporal refuses payloads over 2 MB, and a case travels whole (the state query, each
+# projection, continue-as-new); composing the response then copies the answers into the letter.
+# A case too big to carry would be stuck for good, so inputs are bounded before they reach it:
+# one action carries at most MAX_ACTION_BYTES (an edited letter, MAX_CASE_BYTES), and an input
+# of more than SMALL_BYTES may not take the case past MAX_CASE_BYTES. Small inputs (a sign-off,
+# a routing) always pass, so a case at its limit can still be carried to its end.
+MAX_ACTION_BYTES = 100_000
+MAX_CASE_BYTES = 600_000
+SMALL_BYTES = 4_000
+
+
+@dataclass(frozen=True)
+class Size:
+    """How big one action's input may be: ``limit``; ``grows`` False for an input that
+    replaces what the case holds (an edited letter) rather than adding to it."""
+
+    limit: int = MAX_ACTION_BYTES
+    grows: bool = True
+
+
+ADDS = Size()
+REPLACES_THE_LETTER = Size(MAX_CASE_BYTES, grows=False)
+
+
+def _json_bytes(value: BaseModel) -> int:
+    return len(value.model_dump_json().encode("utf-8"))
+
+
+def _check_size(case: CaseView, body: BaseModel | None, size: Size) -> None:
+    """``Rejected``, naming the body's largest field, when ``body`` is more than one action may
+    carry or would take the case past what it can."""
+    if body is None:
+        return
+    carried = _json_bytes(body)
+    if carried <= SMALL_BYTES:
+        return
+    fields = body.model_dump(mode="json")
+    largest = max(fields, key=lambda name: len(json.dumps(fields[name])), default="")
+    if carried > size.limit:
+        raise Rejected(
+            f"too long: {carried:,} bytes in all, and one action carries at most "
+            f"{size.limit:,} (attach long documents instead)",
+            largest,
+        )
+    held = _json_bytes(case)
+    if size.grows and held + carried > MAX_CASE_BYTES:
+        raise Rejected(
+            f"too long for this case: it holds {held:,} bytes already, and a case holds at "
+            f"most {MAX_CASE_BYTES:,} (attach long documents instead)",
+            largest,
+        )
+
+
+async def _authorised(
+    ctx: ServiceContext,
+    reference: str,
+    action: Action | None,
+    body: BaseModel | None = None,
+    may: Check | None = None,
+    size: Size = ADDS,
+) -> tuple[CaseView, Actor]:
+    """The case, once the actor may know it exists and their role may take ``action`` on it.
+
+    A case the actor may not know is missing (``CaseNotFound``) before anything else is said, so
+    no refusal reveals it. A role the transition table never lets take the action is
+    ``Forbidden`` whatever the case's state; whether the state allows it now is the workflow's
+    to say. ``action`` None: the table has no row for it (the workflow refuses it by itself).
+    Then ``may``, a further check of the case as read, and the size of ``body``.
+    """
+    actor = ctx.person()
+    whole = await case_view(ctx, reference)
+    view = as_seen_by(whole, actor)
+    if action is not None:
+        refused = refusal(action, view.status, actor)
+        if refused is not None and refused.startswith("actor:"):
+            raise _forbidden(refused)
+    if may is not None:
+        await may(view, actor)
+    _check_size(whole, body, size)
+    return view, actor
 
 
 @asynccontextmanager
-async def _acting(ctx: ServiceContext, reference: str) -> AsyncIterator[tuple[Handle, Actor]]:
-    actor = ctx.person()
-    # A case the actor may not know exists is reported as missing before anything is tried, so
-    # a refusal never reveals it (``CaseNotFound``).
-    as_seen_by(await case_view(ctx, reference), actor)
+async def _acting(
+    ctx: ServiceContext,
+    reference: str,
+    action: Action | None,
+    body: BaseModel | None = None,
+    may: Check | None = None,
+    size: Size = ADDS,
+) -> AsyncIterator[tuple[Handle, Actor]]:
+    """The case's handle for an update by the actor, once ``_authorised`` let them try;
+    Temporal's answers as typed errors."""
+    _, actor = await _authorised(ctx, reference, action, body, may, size)
     handle: Handle = ctx.client.get_workflow_handle_for(FoiRequestWorkflow.run, reference)
     async with case_errors(ctx.client, ctx.settings, reference):
         yield handle, actor
@@ -100,13 +201,12 @@ async def plan_routes(ctx: ServiceContext, reference: str, routes: RoutesIn) -> 
     Checks the transition table first, as the workflow would: someone who may not route learns
     nothing of the case's questions from a suggestion that fails.
     """
-    actor = ctx.person()
-    view = await case_view(ctx, reference)
+    view, actor = await _authorised(ctx, reference, Action.ROUTE, routes)
     if view.status in CLOSED_STATUSES:
         raise CaseClosed(reference)
     refused = refusal(Action.ROUTE, view.status, actor)
     if refused:
-        raise (Conflict if refused.startswith("status:") else Rejected).from_message(refused)
+        raise Conflict.from_message(refused)
     known = await known_units(ctx)
     pairs = list(routes.routes)
     for pair in pairs:
@@ -135,7 +235,7 @@ async def route_questions(
 ) -> CaseView:
     """Route questions to their owning units (FOI officer): the routes of ``plan_routes``."""
     pairs = await plan_routes(ctx, reference, routes)
-    async with _acting(ctx, reference) as (handle, actor):
+    async with _acting(ctx, reference, Action.ROUTE, routes) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.route_questions,
             RouteQuestions(actor=actor, routes=pairs, expected_version=expected_version),
@@ -153,7 +253,12 @@ async def reassign_task(
     expected_version: int | None = None,
 ) -> CaseView:
     """Move a question to another unit (FOI officer); the history keeps where it was."""
-    async with _acting(ctx, reference) as (handle, actor):
+
+    async def may_move(view: CaseView, actor: Actor) -> None:
+        if move.unit not in await known_units(ctx):
+            raise Rejected(f"unit {move.unit!r} is not in the directory", "unit")
+
+    async with _acting(ctx, reference, Action.REASSIGN, move, may_move) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.reassign_task,
             ReassignTask(
@@ -180,7 +285,7 @@ async def answer_task(
 
     The answer is checked against the input limits (``AnswerIn``) whoever built it."""
     answer = checked_answer(answer.model_dump())
-    async with _acting(ctx, reference) as (handle, actor):
+    async with _acting(ctx, reference, Action.ANSWER, answer) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.answer_task,
             AnswerTask(
@@ -200,7 +305,17 @@ async def decide_sign_off(
     expected_version: int | None = None,
 ) -> CaseView:
     """Approve, or refuse with a reason, the exemption ``section`` claimed on the case."""
-    async with _acting(ctx, reference) as (handle, actor):
+
+    async def may_decide(view: CaseView, actor: Actor) -> None:
+        # The table lets every role try (a policy may name any role); each sign-off names its
+        # own. Anything else about the section is the workflow's to refuse.
+        waiting = find_sign_off(view.sign_offs, section)
+        if waiting is None or waiting.status != SignOffStatus.PENDING:
+            return  # the workflow says none is pending
+        if waiting.required_role not in actor.roles:
+            raise _forbidden(sign_off_role_refusal(waiting, actor))
+
+    async with _acting(ctx, reference, Action.SIGN_OFF, decision, may_decide) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.decide_sign_off,
             SignOffDecision(
@@ -223,13 +338,29 @@ async def record_clock_event(
     expected_version: int | None = None,
 ) -> CaseView:
     """Clarification asked or received, fees notice or fee, extension (FOI officer)."""
-    async with _acting(ctx, reference) as (handle, actor):
-        await handle.execute_update(
-            FoiRequestWorkflow.record_clock_event,
-            RecordClockEvent(actor=actor, **event.model_dump(), expected_version=expected_version),
-            id=update_id,
-        )
+    row = clock_transition(event.kind)  # None for the receipt: the workflow refuses it
+    try:
+        async with _acting(ctx, reference, row.action if row else None, event) as (handle, actor):
+            await handle.execute_update(
+                FoiRequestWorkflow.record_clock_event,
+                RecordClockEvent(
+                    actor=actor, **event.model_dump(), expected_version=expected_version
+                ),
+                id=update_id,
+            )
+    except Rejected as exc:
+        raise _clock_refusal(exc, event) from None
     return await _after(ctx, reference)
+
+
+def _clock_refusal(exc: Rejected, event: ClockEventIn) -> Rejected:
+    """The statute's clock names the event's kind where a field goes (``fee_received: no fees
+    notice was given…``): name the input's field instead — ``at`` when the refusal is about the
+    time given (it quotes it), else ``kind`` — with the clock's reason word for word."""
+    if exc.field != event.kind.value or exc.field in ClockEventIn.model_fields:
+        return exc  # a field of the input already ("extension: say which extension")
+    about_time = event.at is not None and exc.reason.startswith(event.at.isoformat())
+    return type(exc)(exc.reason, "at" if about_time else "kind")
 
 
 async def decide_cost(
@@ -240,7 +371,7 @@ async def decide_cost(
     expected_version: int | None = None,
 ) -> CaseView:
     """Over the s12 cost limit: refuse (with s16 advice) or continue (FOI officer)."""
-    async with _acting(ctx, reference) as (handle, actor):
+    async with _acting(ctx, reference, Action.DECIDE_COST, decision) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.decide_cost,
             CostDecision(
@@ -263,7 +394,8 @@ async def approve_response(
 ) -> CaseView:
     """Approve the composed response, optionally as the officer edited it."""
     text = approval.text if approval else None
-    async with _acting(ctx, reference) as (handle, actor):
+    acting = _acting(ctx, reference, Action.APPROVE, approval, size=REPLACES_THE_LETTER)
+    async with acting as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.approve_response,
             ApproveResponse(actor=actor, text=text, expected_version=expected_version),
@@ -283,7 +415,7 @@ async def issue_response(
     """Record the approved response as sent now; the case closes, on time or late. The response
     goes to the disclosure log unless ``publication`` says why not."""
     publication = publication or IssueIn()
-    async with _acting(ctx, reference) as (handle, actor):
+    async with _acting(ctx, reference, Action.ISSUE, publication) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.issue_response,
             IssueResponse(
@@ -305,7 +437,7 @@ async def withdraw_case(
     expected_version: int | None = None,
 ) -> CaseView:
     """Close a case the requester withdrew (FOI officer)."""
-    async with _acting(ctx, reference) as (handle, actor):
+    async with _acting(ctx, reference, Action.WITHDRAW, withdrawal) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.close_case,
             CloseCase(actor=actor, reason=withdrawal.reason, expected_version=expected_version),

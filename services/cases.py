@@ -36,6 +36,7 @@ from domain.case import (
 )
 from domain.transitions import (
     APPROVER_ROLES,
+    REQUESTER_VISIBLE_ROLES,
     UNIT_ROLES,
     may_see_requester,
     transition,
@@ -61,6 +62,9 @@ from store import refdata
 from store.models import CaseRow, SignOffRow, TaskRow
 from workflows.request import FoiRequestWorkflow
 
+# The roles that may know some case; someone with none of them (an admin) works on no case, and
+# front ends refuse them every case route outright (403) rather than answer "no such case".
+CASE_ROLES = REQUESTER_VISIBLE_ROLES | UNIT_ROLES | APPROVER_ROLES
 WAITING_TASK = (TaskStatus.OPEN, TaskStatus.RETURNED)  # the unit has to act on it
 
 

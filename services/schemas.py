@@ -6,7 +6,7 @@ The acting user is never part of an input: services take it from the context.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated
 
@@ -106,6 +106,12 @@ class RequestDocument(_Strict):
             if question.number in seen:
                 raise ValueError(f"question {question.number} is given twice")
             seen.add(question.number)
+        # Like the request text they come from: a case must stay small enough to carry.
+        total = sum(len(q.text) for q in value or [])
+        if total > MAX_REQUEST_TEXT:
+            raise ValueError(
+                f"{total:,} characters of questions; at most {MAX_REQUEST_TEXT:,} in one request"
+            )
         return value
 
 
@@ -132,6 +138,18 @@ class ClockEventIn(_Strict):
     working_days: int | None = None
     until: date | None = None  # the estimated date given in a s17(2) holding notice
     note: str = Field(default="", max_length=MAX_NOTE)
+
+    @field_validator("at")
+    @classmethod
+    def _a_real_moment(cls, value: datetime | None) -> datetime | None:
+        # Some aware times at the ends of the calendar have no UTC equivalent (9999-12-31 at
+        # 23:00 behind UTC): the clock, counting in UTC and local days, cannot place them.
+        if value is not None:
+            try:
+                value.astimezone(UTC)
+            except OverflowError:
+                raise ValueError(f"{value.isoformat()} is not a time the clock can count") from None
+        return value
 
 
 class CostIn(_Strict):

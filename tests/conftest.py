@@ -71,7 +71,9 @@ def audit_keys() -> None:
     configure_audit(get_settings())
 
 
-@pytest.fixture(scope="session")
+# One time-skipping server per test module: a module that skips months of time, or leaves
+# cases with timers, never slows or skews another module's clock.
+@pytest.fixture(scope="module")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server (it has no visibility: listing needs ``dev_env``)."""
     from temporalio.testing import WorkflowEnvironment
@@ -99,7 +101,7 @@ def executor() -> Iterator[ThreadPoolExecutor]:
         yield pool
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def worker(env: WorkflowEnvironment, executor: ThreadPoolExecutor) -> AsyncIterator[Worker]:
     # One worker for the session: cases left open by a test keep a poller, so later time skips
     # never wait on workflow tasks nobody will run.

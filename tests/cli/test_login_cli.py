@@ -13,7 +13,7 @@ from click.testing import Result
 
 from settings import Settings
 
-from conftest import PASSWORD, Foiflow, api_app, closed_port, serving
+from cli_support import PASSWORD, Foiflow, api_app, closed_port, serving
 
 LoginAs = Callable[[str], Awaitable[Result]]
 

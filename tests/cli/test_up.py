@@ -73,6 +73,7 @@ class Stack:
     temporal_port: int
     ui_port: int
     web_port: int
+    mail_port: int
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -93,6 +94,9 @@ class Stack:
             "FOIFLOW_TEMPORAL_UI_PORT": str(self.ui_port),
             "FOIFLOW_WEB_HOST": "127.0.0.1",
             "FOIFLOW_WEB_PORT": str(self.web_port),
+            # The local mail sink, and the dispatcher's SMTP, on a port of the test's own.
+            "FOIFLOW_MAIL_SINK_PORT": str(self.mail_port),
+            "FOIFLOW_SMTP_PORT": str(self.mail_port),
             "COLUMNS": "200",
         }
 
@@ -156,8 +160,8 @@ class Stack:
 def stack(tmp_path: Path) -> Iterator[Stack]:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
-    ports = {_free_port() for _ in range(3)}
-    assert len(ports) == 3
+    ports = {_free_port() for _ in range(4)}
+    assert len(ports) == 4
     stack = Stack(data_dir, *sorted(ports))
     try:
         yield stack

@@ -1,139 +1,36 @@
-"""The API in-process (httpx over ASGI) on a real store: a seeded SQLite file per test.
+"""The web tests' fixtures, defined in ``web_support`` (a module name of its own, so tests can
+import its helpers whatever order pytest collects the folders in)."""
 
-Per-role token fixtures, as in the FastAPI full-stack template: ``headers(Role.ADMIN)`` gives
-an ``Authorization`` header for the demo user holding that role.
-"""
+from web_support import (
+    admin_headers,
+    app,
+    case_api,
+    case_settings,
+    case_store,
+    case_worker,
+    cases_app,
+    client,
+    headers,
+    runtime,
+    seeded_template,
+    settings,
+    tokens,
+    with_passwords,
+)
 
-from __future__ import annotations
-
-import shutil
-import sys
-from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
-
-import pytest
-from argon2 import PasswordHasher
-from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
-
-from services.identity import Identity, Principal
-from services.runtime import Runtime, TemporalClient
-from settings import Settings
-from statute.exemptions import Role
-from store.db import dispose_engine, get_engine, migrate, session_scope
-from store.seed import apply_seed, load_seed
-from web.app import create_app
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))  # store_test_db
-
-ROOT = Path(__file__).resolve().parents[2]
-DEMO_SEED = ROOT / "cli" / "demo" / "seed.yaml"
-
-# One demo user per role (cli/demo/seed.yaml).
-ROLE_USERS: dict[Role, str] = {
-    Role.FOI_OFFICER: "aisha-rahman",
-    Role.UNIT_CONTACT: "tom-oduya",
-    Role.UNIT_MANAGER: "helen-marsh",
-    Role.SENIOR_OFFICER: "david-hughes",
-    Role.DATA_PROTECTION_OFFICER: "sarah-bennett",
-    Role.QUALIFIED_PERSON: "james-whitfield",
-    Role.NATIONAL_SECURITY_LEAD: "neil-carter",
-    Role.MANAGER: "olivia-grant",
-    Role.ADMIN: "kevin-ashworth",
-}
-ADMIN = ROLE_USERS[Role.ADMIN]
-# Real argon2 with small parameters: the tests log in hundreds of times.
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-PASSWORD = "correct horse battery staple"
-
-Headers = dict[str, str]
-
-
-def seeded_store(url: str) -> None:
-    migrate(url)
-    with session_scope(get_engine(url)) as session:
-        apply_seed(session, load_seed(DEMO_SEED), "seed")
-
-
-@pytest.fixture(scope="session")
-def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("web-template") / "foiflow.db"
-    url = f"sqlite:///{path}"
-    seeded_store(url)
-    dispose_engine(url)  # checkpoints the WAL into the file before it is copied
-    return path
-
-
-@pytest.fixture
-def settings(seeded_template: Path, tmp_path: Path) -> Iterator[Settings]:
-    """A data directory and a demo-seeded SQLite store of the test's own."""
-    db = tmp_path / "foiflow.db"
-    shutil.copyfile(seeded_template, db)
-    url = f"sqlite:///{db}"
-    yield Settings(data_dir=tmp_path, database_url=url, temporal_address="127.0.0.1:1")
-    dispose_engine(url)
-
-
-def make_app(
-    settings: Settings, *, temporal: TemporalClient | None = None, connect_temporal: bool = False
-) -> FastAPI:
-    identity = Identity(get_engine(settings.database_url), settings, hasher=FAST_HASHER)
-    return create_app(
-        settings, temporal=temporal, connect_temporal=connect_temporal, identity=identity
-    )
-
-
-@pytest.fixture
-def app(settings: Settings) -> FastAPI:
-    return make_app(settings)
-
-
-@pytest.fixture
-def runtime(app: FastAPI) -> Runtime:
-    rt: Runtime = app.state.runtime
-    return rt
-
-
-def client_for(app: FastAPI, address: str = "203.0.113.7") -> AsyncClient:
-    return AsyncClient(
-        transport=ASGITransport(app=app, client=(address, 50000)), base_url="http://testserver"
-    )
-
-
-@pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
-    async with client_for(app) as c:
-        yield c
-
-
-@pytest.fixture
-def tokens(runtime: Runtime) -> dict[Role, str]:
-    """A bearer token for each role's demo user (issued directly: no password hashing)."""
-    return {
-        role: runtime.identity.issue_token(Principal(user, "password")).access_token
-        for role, user in ROLE_USERS.items()
-    }
-
-
-@pytest.fixture
-def headers(tokens: dict[Role, str]) -> Callable[[Role], Headers]:
-    def for_role(role: Role) -> Headers:
-        return {"Authorization": f"Bearer {tokens[role]}"}
-
-    return for_role
-
-
-@pytest.fixture
-def admin_headers(headers: Callable[[Role], Headers]) -> Headers:
-    return headers(Role.ADMIN)
-
-
-@pytest.fixture
-def with_passwords(runtime: Runtime) -> Callable[..., None]:
-    """Give the named users ``PASSWORD`` (as an admin would)."""
-
-    def give(*users: str) -> None:
-        for user in users:
-            runtime.identity.set_password(user, PASSWORD, "test")
-
-    return give
+__all__ = [
+    "admin_headers",
+    "app",
+    "case_api",
+    "case_settings",
+    "case_store",
+    "case_worker",
+    "cases_app",
+    "client",
+    "headers",
+    "runtime",
+    "seeded_template",
+    "settings",
+    "tokens",
+    "with_passwords",
+]

@@ -16,7 +16,7 @@ from statute.exemptions import Role
 from store.db import session_scope
 from store.models import REF_DATA_KEY, AuditRow, CalendarVersionRow, CredentialRow
 
-from conftest import ADMIN, PASSWORD, ROLE_USERS, Headers
+from web_support import ADMIN, PASSWORD, ROLE_USERS, Headers
 
 NEW_UNIT = {"id": "fraud", "name": "Economic crime unit", "manager": None, "email": None}
 NEW_USER = {

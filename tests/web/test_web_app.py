@@ -17,7 +17,7 @@ import pytest
 from settings import Settings
 from web.app import app_from_env
 
-from conftest import client_for
+from web_support import client_for
 
 
 def test_web_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,7 +25,7 @@ from settings import Settings, get_settings
 from statute import calendar_for, local_date, packaged_calendar
 from statute.regimes import REVIEW_WINDOW
 
-from conftest import Headers, client_for, make_app
+from web_support import Headers, client_for, make_app
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_CASE = ROOT / "cli" / "demo" / "seed_case.yaml"

@@ -27,8 +27,8 @@ from services.identity import CsrfRejected, NotAuthenticated, Principal, RateLim
 from settings import Settings
 from web.api.deps import ServiceContextDep
 
-from conftest import Headers, client_for, make_app, seeded_store
 from store_test_db import drop_pg_database, ensure_postgres, new_pg_database
+from web_support import Headers, client_for, make_app, seeded_store
 
 
 class Claim(BaseModel):

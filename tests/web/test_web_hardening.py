@@ -24,7 +24,7 @@ from statute.exemptions import Role
 from store.db import session_scope
 from store.models import IntakeRow, ReferenceCounterRow
 
-from conftest import ROLE_USERS, Headers, client_for, make_app
+from web_support import ROLE_USERS, Headers, client_for, make_app
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_CASE = ROOT / "cli" / "demo" / "seed_case.yaml"

@@ -18,7 +18,7 @@ from store import identity as rows
 from store.db import session_scope
 from store.models import utcnow
 
-from conftest import ADMIN, PASSWORD, ROLE_USERS, Headers, client_for, make_app
+from web_support import ADMIN, PASSWORD, ROLE_USERS, Headers, client_for, make_app
 
 OFFICER = ROLE_USERS[Role.FOI_OFFICER]
 CONTACT = ROLE_USERS[Role.UNIT_CONTACT]

@@ -2,7 +2,8 @@
 ones and invalid ones) for every operation, sent in-process with a fresh token for a role drawn
 per request, with a fixed seed. Every response must be below 500.
 
-The case routes join this run when they land: it covers whatever the schema lists.
+The case routes need Temporal: ``test_web_cases_fuzz.py`` fuzzes them (over 1,000 requests of
+their own) on the dev server with a worker and real cases; this run covers every other route.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from settings import Settings
 from statute.exemptions import Role
 from store.db import dispose_engine
 
-from conftest import ROLE_USERS, make_app
+from web_support import ROLE_USERS, make_app
 
 SEED = 20261125
 EXAMPLES_PER_MODE = 30  # per operation and mode: over 1,000 requests in all

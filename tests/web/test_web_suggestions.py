@@ -20,7 +20,7 @@ from services.runtime import Runtime
 from settings import Settings, get_settings
 from statute.exemptions import Role
 
-from conftest import ROLE_USERS, Headers, client_for, make_app
+from web_support import ROLE_USERS, Headers, client_for, make_app
 
 SEED_CASE = Path(__file__).resolve().parents[2] / "cli" / "demo" / "seed_case.yaml"
 Settled = Callable[[ServiceContext, str], Awaitable[None]]

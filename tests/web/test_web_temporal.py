@@ -22,7 +22,7 @@ from services.temporal import DATA_CONVERTER, RUNNING_CASES, WORKFLOW_TYPE
 from settings import Settings
 from web.api.deps import ServiceContextDep
 
-from conftest import Headers, client_for, make_app
+from web_support import Headers, client_for, make_app
 
 
 def _temporal_cli() -> str:

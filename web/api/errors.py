@@ -8,7 +8,8 @@ foiflow needs is down). Bad input is never a 500.
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, get_args
 
 from fastapi import FastAPI, Request
 from fastapi.dependencies.models import Dependant
@@ -97,14 +98,42 @@ def _param_locations(dependant: Dependant, found: dict[str, str]) -> dict[str, s
     return found
 
 
-def _has_body(dependant: Dependant) -> bool:
-    return bool(dependant.body_params) or any(_has_body(d) for d in dependant.dependencies)
+def _body_params(dependant: Dependant) -> list[tuple[str, object, bool]]:
+    """The route's body parameters: name, annotation, and whether embedded under its name."""
+    own = [
+        (p.name, p.field_info.annotation, bool(getattr(p.field_info, "embed", False)))
+        for p in dependant.body_params
+    ]
+    return [*own, *(p for d in dependant.dependencies for p in _body_params(d))]
+
+
+def _is_the_body(dependant: Dependant, name: str) -> bool:
+    """Whether ``name`` is the route's one body parameter, sent as the whole body (not embedded)
+    and without a field of that name: a service naming its input (``answer.claims[0]``) means
+    the body itself."""
+    params = _body_params(dependant)
+    if len(params) != 1:
+        return False
+    param, annotation, embedded = params[0]
+    if param != name or embedded:
+        return False
+    models = [annotation, *get_args(annotation)]
+    return not any(
+        isinstance(m, type) and issubclass(m, BaseModel) and name in m.model_fields for m in models
+    )
+
+
+# The workflow's validators write list positions as ``claims[0]``, pydantic as ``claims.0``.
+_INDEX = re.compile(r"\[(\d+)\]")
 
 
 def field_loc(request: Request, field: str) -> list[str | int]:
-    """``"claims.0.reason"`` → ``["body", "claims", 0, "reason"]``; a route's path, query or
-    header parameter gets its own location, as in FastAPI's validation errors."""
-    parts: list[str | int] = [int(p) if p.isdigit() else p for p in field.split(".") if p]
+    """``"claims.0.reason"`` or ``"claims[0].reason"`` → ``["body", "claims", 0, "reason"]``; a
+    route's path, query or header parameter gets its own location, as in FastAPI's validation
+    errors; ``"answer.kind"`` on a route whose whole body is its ``answer`` → ``["body", "kind"]``.
+    """
+    dotted = _INDEX.sub(r".\1", field)
+    parts: list[str | int] = [int(p) if p.isdigit() else p for p in dotted.split(".") if p]
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return parts
@@ -112,7 +141,11 @@ def field_loc(request: Request, field: str) -> list[str | int]:
     where = _param_locations(route.dependant, {}).get(head)
     if where is not None:
         return [where, *parts]
-    return ["body", *parts] if _has_body(route.dependant) else parts
+    if not _body_params(route.dependant):
+        return parts
+    if parts and _is_the_body(route.dependant, str(parts[0])):
+        parts = parts[1:]
+    return ["body", *parts]
 
 
 def service_error_response(request: Request, exc: ServiceError) -> JSONResponse:

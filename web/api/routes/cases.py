@@ -3,20 +3,24 @@ case, and every human action on it. Routes are thin: each calls one service.
 
 Every action returns the updated case as the caller may see it, with the actions the transition
 table now allows them. An ``Idempotency-Key`` on an action becomes the Temporal update id, so a
-retried request is one action. ``If-Match`` (the case's ``ETag``, its version) makes an action
-409 when someone else has changed the case since it was read.
+retried request is one action, and its first response is kept: a repeat gets that response
+(``Idempotent-Replayed: true``), and the key sent with another body is refused (422).
+``If-Match`` (the case's ``ETag``, its version) makes an action 409 when someone else has
+changed the case since it was read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Path, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from domain.case import CaseView
 from services import actions, documents, intake, routing
 from services import cases as case_service
+from services.context import ServiceContext
 from services.documents import LetterFormat, choose_format
 from services.schemas import (
     REFERENCE_PATTERN,
@@ -36,11 +40,13 @@ from services.schemas import (
     Started,
     WithdrawIn,
 )
-from web.api.deps import IfMatch, ServiceContextDep
+from web.api.deps import IfMatch, ServiceContextDep, require_roles
 from web.api.errors import responses
-from web.api.idempotency import IdempotencyDep
+from web.api.idempotency import Idempotency, IdempotencyDep
 
-router = APIRouter(prefix="/cases", tags=["cases"])
+# An admin keeps reference data and works on no case: refused every case route (403).
+CaseUser = Depends(require_roles(*case_service.CASE_ROLES))
+router = APIRouter(prefix="/cases", tags=["cases"], dependencies=[CaseUser])
 
 READ = responses(401, 403, 404, 503)
 ACT = responses(401, 403, 404, 409, 422, 503)
@@ -126,8 +132,21 @@ async def suggest_routes(ctx: ServiceContextDep, reference: Reference) -> list[R
     return await routing.suggest_routes(ctx, reference)
 
 
-def _out(ctx: ServiceContextDep, view: CaseView) -> CaseOut:
-    return case_service.case_out(view, ctx.actor)
+async def _act(
+    ctx: ServiceContext,
+    idem: Idempotency,
+    request: object,
+    action: Callable[[str | None], Awaitable[CaseView]],
+) -> CaseOut | JSONResponse:
+    """Run ``action`` (given the update id) once per ``Idempotency-Key``; the case as the caller
+    now sees it. ``request`` is what the key is bound to: the body (the path is bound already)."""
+    replayed = idem.replay(request)
+    if replayed is not None:
+        return replayed
+    out = case_service.case_out(await action(idem.update_id()), ctx.actor)
+    if idem.scope is None:
+        return out
+    return idem.remember(request, 200, out)
 
 
 @router.post("/{reference}/routes", response_model=CaseOut, responses=ACT)
@@ -137,12 +156,11 @@ async def route_questions(
     version: IfMatch,
     reference: Reference,
     routes: RoutesIn,
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     """Route questions to their owning units (FOI officer)."""
-    view = await actions.route_questions(
-        ctx, reference, routes, update_id=idem.update_id(), expected_version=version
+    return await _act(
+        ctx, idem, routes, lambda key: actions.route_questions(ctx, reference, routes, key, version)
     )
-    return _out(ctx, view)
 
 
 @router.post("/{reference}/questions/{question}/reassign", response_model=CaseOut, responses=ACT)
@@ -153,12 +171,14 @@ async def reassign_task(
     reference: Reference,
     question: QuestionNumber,
     move: ReassignIn,
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     """Move a question to another unit, with the reason (FOI officer)."""
-    view = await actions.reassign_task(
-        ctx, reference, question, move, update_id=idem.update_id(), expected_version=version
+    return await _act(
+        ctx,
+        idem,
+        move,
+        lambda key: actions.reassign_task(ctx, reference, question, move, key, version),
     )
-    return _out(ctx, view)
 
 
 @router.post("/{reference}/questions/{question}/answer", response_model=CaseOut, responses=ACT)
@@ -169,17 +189,14 @@ async def answer_task(
     reference: Reference,
     question: QuestionNumber,
     answer: AnswerIn,
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     """Answer (or revise the answer to) a question owned by one of the caller's units."""
-    view = await actions.answer_task(
+    return await _act(
         ctx,
-        reference,
-        question,
-        answer.answer(),
-        update_id=idem.update_id(),
-        expected_version=version,
+        idem,
+        answer,
+        lambda key: actions.answer_task(ctx, reference, question, answer.answer(), key, version),
     )
-    return _out(ctx, view)
 
 
 @router.post("/{reference}/sign-offs/{section}", response_model=CaseOut, responses=ACT)
@@ -190,12 +207,14 @@ async def decide_sign_off(
     reference: Reference,
     section: Section,
     decision: SignOffIn,
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     """Approve, or refuse with a reason for the unit, an exemption claimed on the case."""
-    view = await actions.decide_sign_off(
-        ctx, reference, section, decision, update_id=idem.update_id(), expected_version=version
+    return await _act(
+        ctx,
+        idem,
+        decision,
+        lambda key: actions.decide_sign_off(ctx, reference, section, decision, key, version),
     )
-    return _out(ctx, view)
 
 
 @router.post("/{reference}/clock-events", response_model=CaseOut, responses=ACT)
@@ -205,12 +224,14 @@ async def record_clock_event(
     version: IfMatch,
     reference: Reference,
     event: ClockEventIn,
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     """Clarification asked or received, fees notice or fee, extension (FOI officer)."""
-    view = await actions.record_clock_event(
-        ctx, reference, event, update_id=idem.update_id(), expected_version=version
+    return await _act(
+        ctx,
+        idem,
+        event,
+        lambda key: actions.record_clock_event(ctx, reference, event, key, version),
     )
-    return _out(ctx, view)
 
 
 @router.post("/{reference}/cost-decision", response_model=CaseOut, responses=ACT)
@@ -220,12 +241,11 @@ async def decide_cost(
     version: IfMatch,
     reference: Reference,
     decision: CostIn,
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     """Over the s12 cost limit: refuse with s16 advice, or continue (FOI officer)."""
-    view = await actions.decide_cost(
-        ctx, reference, decision, update_id=idem.update_id(), expected_version=version
+    return await _act(
+        ctx, idem, decision, lambda key: actions.decide_cost(ctx, reference, decision, key, version)
     )
-    return _out(ctx, view)
 
 
 @router.post("/{reference}/approve", response_model=CaseOut, responses=ACT)
@@ -235,12 +255,14 @@ async def approve_response(
     version: IfMatch,
     reference: Reference,
     approval: Annotated[ApproveIn | None, Body()] = None,
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     """Approve the composed response, optionally as edited (FOI officer)."""
-    view = await actions.approve_response(
-        ctx, reference, approval, update_id=idem.update_id(), expected_version=version
+    return await _act(
+        ctx,
+        idem,
+        approval,
+        lambda key: actions.approve_response(ctx, reference, approval, key, version),
     )
-    return _out(ctx, view)
 
 
 @router.post("/{reference}/issue", response_model=CaseOut, responses=ACT)
@@ -250,17 +272,15 @@ async def issue_response(
     version: IfMatch,
     reference: Reference,
     publication: Annotated[IssueIn | None, Body()] = None,
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     """Record the approved response as sent now; the case closes on time or late. It is
     published to the disclosure log unless ``publish`` is false, with a ``withhold_reason``."""
-    view = await actions.issue_response(
+    return await _act(
         ctx,
-        reference,
-        update_id=idem.update_id(),
-        expected_version=version,
-        publication=publication,
+        idem,
+        publication,
+        lambda key: actions.issue_response(ctx, reference, key, version, publication=publication),
     )
-    return _out(ctx, view)
 
 
 @router.post("/{reference}/withdraw", response_model=CaseOut, responses=ACT)
@@ -270,9 +290,11 @@ async def withdraw_case(
     version: IfMatch,
     reference: Reference,
     withdrawal: WithdrawIn,
-) -> CaseOut:
+) -> CaseOut | JSONResponse:
     """Close a case the requester withdrew (FOI officer)."""
-    view = await actions.withdraw_case(
-        ctx, reference, withdrawal, update_id=idem.update_id(), expected_version=version
+    return await _act(
+        ctx,
+        idem,
+        withdrawal,
+        lambda key: actions.withdraw_case(ctx, reference, withdrawal, key, version),
     )
-    return _out(ctx, view)
