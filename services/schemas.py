@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from domain.case import CaseStatus, CaseView, TaskStatus
+from domain.case import CaseStatus, CaseView, TaskStatus, VexatiousLimb
 from domain.messages import Route
 from domain.transitions import Action
 from statute.clock import ClockEventKind
@@ -120,6 +120,16 @@ class ClockEventIn(BaseModel):
 class CostIn(BaseModel):
     refuse: bool
     advice: str = ""  # s16: how the requester could narrow the request
+
+
+class RefuseVexatiousIn(BaseModel):
+    """s14: the whole request refused as vexatious (14(1)) or repeated (14(2))."""
+
+    limb: VexatiousLimb = VexatiousLimb.VEXATIOUS
+    reason: str = Field(max_length=10_000)  # why; the letter gives it to the requester
+    advice: str = Field(default="", max_length=10_000)  # s16 (FOISA s15) advice
+    # s17(6) (FOISA s16(5)): the earlier request whose s14 notice this relies on; no new notice.
+    previous_notice: str = Field(default="", pattern=r"^$|" + REFERENCE_PATTERN)
 
 
 class ApproveIn(BaseModel):
