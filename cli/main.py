@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from cli import calendar_cmds, cases, deadline, login, store_cmds, up
+from cli import calendar_cmds, cases, deadline, login, stats, store_cmds, up
 
 app = typer.Typer(
     name="foiflow",
@@ -17,6 +17,7 @@ app = typer.Typer(
 )
 app.command("deadline")(deadline.deadline)
 app.command("up")(up.up)
+app.command("stats")(stats.stats)
 login.register(app)
 cases.register(app)
 app.add_typer(calendar_cmds.app, name="calendar")
