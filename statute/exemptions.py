@@ -167,7 +167,15 @@ CATALOGUE: Mapping[str, Exemption] = {
             prejudice_based=True,
             ncnd="36(3)",
         ),
-        _e("37", "Communications with His Majesty and honours", True, ncnd="37(2)"),
+        # s2(3)(ea): communications with the Sovereign, the heir and the second in line to the
+        # throne (s37(1)(a), (aa), (ab)) are absolute; the rest of s37 is qualified.
+        _e(
+            "37",
+            "Communications with His Majesty and honours",
+            True,
+            ncnd="37(2)",
+            absolute_subsections=("(1)(a)", "(1)(aa)", "(1)(ab)"),
+        ),
         _e("38", "Health and safety", True, prejudice_based=True, ncnd="38(2)"),
         _e("39", "Environmental information", True, ncnd="39(2)"),
         _e("40", "Personal information", False, ncnd="40(5)"),

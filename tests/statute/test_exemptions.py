@@ -239,3 +239,10 @@ def test_each_regimes_review_route() -> None:
     assert foisa.regulator == "the Scottish Information Commissioner"
     assert foisa.complaint.startswith("section 47 ")
     assert eir.regulator == foia.regulator == "the Information Commissioner"
+
+
+def test_communications_with_the_sovereign_are_absolute_the_rest_of_s37_qualified() -> None:
+    s37 = CATALOGUE["37"]
+    assert not s37.qualified_for("(1)(a)")
+    assert not s37.qualified_for("(1)(ab)")
+    assert s37.qualified_for("(1)(b)")  # honours
