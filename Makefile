@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench services system-packages clean histories
+.PHONY: run test lint typecheck pytest bench services system-packages clean histories compose
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -51,6 +51,10 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# docker-compose.yml's search attributes, written from the code (tests/test_compose.py checks).
+compose: $(STAMP)
+	$(BIN)/python -m tools.compose
 
 clean:
 	rm -rf $(VENV) .data .mypy_cache .ruff_cache .import_linter_cache

@@ -8,7 +8,7 @@ up for the ``temporal`` CLI points foiflow at the same server.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     session_ttl_hours: float = Field(default=12, gt=0, le=24 * 90)
     # Signs CSRF tokens. Empty: generated once and kept in $FOIFLOW_DATA_DIR/secret_key.
     secret_key: SecretStr = SecretStr("")
+    # Keys the audit log's hash chains (HMAC-SHA256). Empty: generated once and kept in
+    # $FOIFLOW_DATA_DIR/audit_key. Every process writing one store must share it: set it when the
+    # worker and the web app run on different hosts. Separate from secret_key, which may be
+    # rotated at will; a rotated audit key must stay listed in audit_previous_keys.
+    audit_key: SecretStr = SecretStr("")
+    # Earlier audit keys, comma-separated: rows they signed still verify.
+    audit_previous_keys: SecretStr = SecretStr("")
     # None: Secure cookies unless web_host is a loopback address (plain http in development).
     cookie_secure: bool | None = None
     # Failed logins within the window before further attempts get 429, per username and per
@@ -86,6 +93,71 @@ class Settings(BaseSettings):
     login_window_minutes: int = Field(default=15, ge=1)
     login_max_failures: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
+
+    # Operations (docs/deploy.md). Logs: readable lines in development, one JSON object per line
+    # in production; never requester data (emails are redacted as a safety net).
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # The worker's Temporal SDK metrics for Prometheus on this port (all interfaces); 0: off.
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    # TLS to Temporal: files in PEM. A client certificate and key give mutual TLS; a CA alone
+    # verifies a server with a private CA. Temporal's own variable names are honoured too.
+    temporal_tls: bool = Field(
+        default=False, validation_alias=AliasChoices("FOIFLOW_TEMPORAL_TLS", "TEMPORAL_TLS")
+    )
+    temporal_tls_cert: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FOIFLOW_TEMPORAL_TLS_CERT", "TEMPORAL_TLS_CERT"),
+    )
+    temporal_tls_key: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FOIFLOW_TEMPORAL_TLS_KEY", "TEMPORAL_TLS_KEY"),
+    )
+    temporal_tls_ca: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FOIFLOW_TEMPORAL_TLS_CA", "TEMPORAL_TLS_CA"),
+    )
+    temporal_tls_server_name: str = Field(
+        default="",
+        validation_alias=AliasChoices(
+            "FOIFLOW_TEMPORAL_TLS_SERVER_NAME", "TEMPORAL_TLS_SERVER_NAME"
+        ),
+    )
+    # Temporal Cloud's API keys (TLS is then on without further settings).
+    temporal_api_key: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("FOIFLOW_TEMPORAL_API_KEY", "TEMPORAL_API_KEY"),
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _client_certificate_pair(self) -> Settings:
+        # A certificate without its key (or the reverse) cannot make a TLS handshake: say which.
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            present, missing = (
+                ("temporal_tls_cert", "temporal_tls_key")
+                if self.temporal_tls_key is None
+                else ("temporal_tls_key", "temporal_tls_cert")
+            )
+            raise PydanticCustomError(
+                "tls_pair",
+                "{missing}: must be set with {present} (mutual TLS needs both)",
+                {"missing": env_name(missing), "present": env_name(present)},
+            )
+        return self
+
+    @property
+    def temporal_uses_tls(self) -> bool:
+        return bool(
+            self.temporal_tls
+            or self.temporal_tls_cert
+            or self.temporal_tls_ca
+            or self.temporal_api_key.get_secret_value()
+        )
 
     @field_validator("temporal_address")
     @classmethod
@@ -95,6 +167,36 @@ class Settings(BaseSettings):
         except ValueError as exc:
             raise PydanticCustomError("address", str(exc)) from None
         return value
+
+    # Delivery: what links in messages point at, and how the outbox is drained.
+    public_url: str = "http://127.0.0.1:8000"
+    dispatch_in_worker: bool = True  # the worker drains the outbox beside its Temporal work
+    dispatch_interval_seconds: float = Field(default=30, gt=0)
+    delivery_max_attempts: int = Field(default=5, ge=1, le=20)
+    delivery_backoff_seconds: float = Field(default=60, gt=0)  # doubled after each failed try
+    # Messages go out on working days from the authority's send hour (reminders.send_hour) until
+    # this local hour; anything later waits for the next working morning.
+    delivery_until_hour: int = Field(default=18, ge=1, le=24)
+    # The daily digest goes this long after the send hour, so the reminders cases queue at the
+    # send hour are in it.
+    digest_after_minutes: int = Field(default=5, ge=0, le=180)
+    # Email over SMTP. The defaults reach the local sink `foiflow up` starts.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=8025, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_timeout_seconds: float = Field(default=30, gt=0)
+    mail_from: str = "FOI team <foi@foiflow.localhost>"
+    # The local SMTP sink (development): where it listens, under data_dir/mail.
+    mail_sink_port: int = Field(default=8025, ge=1, le=65535)
+    # Chat channels: a JSON POST signed with HMAC-SHA256 of this secret.
+    webhook_secret: SecretStr = SecretStr("")
+    # GOV.UK Notify: an API key, its base URL, and the email template with ((subject)) and
+    # ((body)) placeholders (a route's target may name another).
+    notify_api_key: SecretStr = SecretStr("")
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_template_id: str = ""
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

@@ -11,13 +11,15 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
-import yaml
 from pydantic import ValidationError
 
 from cli.api_client import case_path, logged_in
 from cli.common import REFUSED, USAGE, fail, invalid
 from domain.case import Answer, AnswerKind, VexatiousLimb
 from domain.messages import Route
+from services.actions import read_answer_file
+from services.errors import ServiceError
+from services.files import read_text_file
 from services.schemas import (
     ApproveIn,
     CaseOut,
@@ -82,14 +84,12 @@ def reassign(
 
 
 def _answer_file(file: Path) -> Answer:
+    # Unreadable, binary or oversized files, unknown fields and texts over the limits: one line,
+    # found before anything is sent.
     try:
-        parsed = yaml.safe_load(file.read_text("utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        fail(f"--file: {exc}", USAGE)
-    try:
-        return Answer.model_validate(parsed)
-    except ValidationError as exc:
-        invalid(exc, "answer", code=REFUSED)  # what the API would refuse, found before sending
+        return read_answer_file(file)
+    except ServiceError as exc:
+        fail(str(exc), USAGE if exc.field.startswith("--") else REFUSED)
 
 
 def answer(
@@ -229,9 +229,9 @@ def approve(
 ) -> None:
     """Approve the composed response (optionally with your edited text)."""
     try:
-        text = text_file.read_text("utf-8") if text_file else None
-    except OSError as exc:
-        fail(f"--text-file: {exc}", USAGE)
+        text = read_text_file(text_file, "--text-file") if text_file else None
+    except ServiceError as exc:
+        fail(str(exc), USAGE)
     with logged_in() as (api, _):
         api.post(CaseOut, case_path(reference, "approve"), ApproveIn(text=text).model_dump())
     typer.echo(f"{reference}: response approved")

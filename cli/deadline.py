@@ -21,7 +21,7 @@ from typing import Any
 
 import typer
 
-from cli.common import USAGE
+from cli.common import UNAVAILABLE, USAGE
 from cli.common import fail as _fail  # the one way every command fails
 from services.deadlines import (
     EVENT_FORMS,
@@ -31,6 +31,7 @@ from services.deadlines import (
     due_text,
     parse_event,
 )
+from services.db import StoreUnavailable, calendar_store, store_errors
 from settings import get_settings
 from statute import (
     REGIMES,
@@ -46,7 +47,6 @@ from statute import (
     get_regime,
 )
 from statute.regimes import Regime
-from store.calendars import calendar_repository
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -97,10 +97,14 @@ def deadline(
         specs = [parse_event(e) for e in events or []]
     except BadEvent as exc:
         _fail(str(exc), code=USAGE)
+    settings = get_settings()
     try:
-        data = calendar_repository(get_settings()).latest()
+        with store_errors(settings):
+            data = calendar_store(settings).latest()
     except CalendarError as exc:
         _fail(f"calendar: {exc}", code=1)
+    except StoreUnavailable as exc:
+        _fail(str(exc), code=UNAVAILABLE)
     calendar = calendar_for(chosen, data)
     options = ClockOptions(roll_non_working_receipt=roll_non_working_receipt)
 

@@ -39,6 +39,7 @@ from rich.table import Table
 from temporalio.client import Client
 
 from cli.common import UNAVAILABLE, USAGE, fail
+from logging_setup import configure_logging
 from services.context import ServiceContext
 from services.identity import DEMO_LOGINS_FILE, DemoLogin, demo_logins
 from services.intake import start_case
@@ -275,6 +276,7 @@ def web_server(settings: Settings, client: Client) -> EmbeddedServer:
         port=settings.web_port,
         lifespan="on",
         log_level="warning",  # errors still show; the banner says where things are
+        log_config=None,  # through foiflow's logging (configure_logging), in its format
         access_log=False,
         timeout_graceful_shutdown=WEB_GRACE_S,
     )
@@ -451,6 +453,7 @@ def up() -> None:
         settings = get_settings()
     except ValidationError as exc:
         fail(settings_problem(exc), USAGE)
+    configure_logging(settings)
     console = Console()
     dev_server: subprocess.Popen[bytes] | None = None
     web_socket: socket.socket | None = None
