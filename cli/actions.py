@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from cli.api_client import case_path, logged_in
 from cli.common import REFUSED, USAGE, fail, invalid
-from domain.case import Answer, AnswerKind
+from domain.case import Answer, AnswerKind, VexatiousLimb
 from domain.messages import Route
 from services.actions import read_answer_file
 from services.errors import ServiceError
@@ -26,6 +26,7 @@ from services.schemas import (
     ClockEventIn,
     CostIn,
     ReassignIn,
+    RefuseVexatiousIn,
     RoutesIn,
     RouteSuggestion,
     SignOffIn,
@@ -192,6 +193,36 @@ def cost(
     typer.echo(f"{reference}: status {view.status}")
 
 
+def refuse_vexatious(
+    reference: str,
+    reason: str = typer.Option(..., "--reason", help="Why the request is vexatious or repeated."),
+    repeated: bool = typer.Option(False, "--repeated", help="Repeated (s14(2)), not vexatious."),
+    advice: str = typer.Option("", "--advice", help="s16 advice (FOISA s15), if any can be given."),
+    previous_notice: str = typer.Option(
+        "",
+        "--previous-notice",
+        metavar="REF",
+        help="s17(6): the earlier request whose s14 notice this relies on; no new notice.",
+    ),
+) -> None:
+    """Refuse the whole request under s14 (vexatious, or --repeated); the notice is composed."""
+    try:
+        refusal = RefuseVexatiousIn(
+            limb=VexatiousLimb.REPEATED if repeated else VexatiousLimb.VEXATIOUS,
+            reason=reason,
+            advice=advice,
+            previous_notice=previous_notice,
+        )
+    except ValidationError as exc:
+        invalid(exc)
+    with logged_in() as (api, _):
+        view = api.post(
+            CaseOut, case_path(reference, "refuse-vexatious"), refusal.model_dump(mode="json")
+        )
+    limb = refusal.limb.value
+    typer.echo(f"{reference}: refused under s{limb}; status {view.status}")
+
+
 def approve(
     reference: str,
     text_file: Path | None = typer.Option(None, "--text-file", help="The edited letter."),
@@ -226,3 +257,4 @@ def register(app: typer.Typer) -> None:
     for command in (route, reassign, answer, clock, cost, approve, issue, withdraw):
         app.command(command.__name__)(command)
     app.command("sign-off")(sign_off)
+    app.command("refuse-vexatious")(refuse_vexatious)

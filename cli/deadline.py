@@ -2,20 +2,35 @@
 
 The output is a contract other tools rely on: one ``DATE<TAB>DUE`` line per DATE, in input order.
 A bad DATE gets a one-line reason on stderr and a non-zero exit, and the other dates still print.
+
+One receipt DATE may carry clock events, in time order: ``--event KIND=DATE`` (repeatable; KIND
+one of clarification_requested, clarification_received, fees_notice_given, fee_received,
+reg7_extension, or ``public_interest_extension=DATE/N`` for N further working days). DUE is then
+where the clock stands after the last event: an ISO date, or ``paused`` while it is stopped. An
+event sequence the statute refuses prints nothing on stdout, one line on stderr naming the event
+and why, and exits 1 (a malformed ``--event``: exit 2).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, time
+from collections.abc import Sequence
+from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import typer
 
-from cli.common import UNAVAILABLE
+from cli.common import UNAVAILABLE, USAGE
 from cli.common import fail as _fail  # the one way every command fails
+from services.deadlines import (
+    EVENT_FORMS,
+    BadEvent,
+    EventSpec,
+    clock_with_events,
+    due_text,
+    parse_event,
+)
 from services.db import StoreUnavailable, calendar_store, store_errors
 from settings import get_settings
 from statute import (
@@ -24,23 +39,16 @@ from statute import (
     CalendarError,
     CalendarRangeError,
     ClockError,
-    ClockEvent,
-    ClockEventKind,
     ClockOptions,
     ClockState,
     UnknownRegimeError,
     WorkingDayCalendar,
     calendar_for,
-    compute_clock,
     get_regime,
 )
-from statute.clock import LONDON
 from statute.regimes import Regime
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# A receipt DATE has no time of day; noon London time is unambiguous on every day of the year,
-# including the days the clocks change.
-RECEIPT_TIME = time(12, 0)
 
 
 class BadDate(ValueError):
@@ -69,14 +77,26 @@ def deadline(
         help="Local policy, not the statute: count a weekend or holiday receipt as received on "
         "the next working day.",
     ),
+    events: list[str] | None = typer.Option(
+        None,
+        "--event",
+        metavar="KIND=DATE",
+        help=f"A clock event for the one DATE, in time order (repeatable): {EVENT_FORMS}.",
+    ),
 ) -> None:
-    """Print DATE<TAB>DUE for each receipt date."""
+    """Print DATE<TAB>DUE for each receipt date (DUE: `paused` while the clock is stopped)."""
     try:
         chosen = get_regime(regime)
     except UnknownRegimeError as exc:
         _fail(str(exc), code=2)
     if explain and (as_json or len(dates) != 1):
         _fail("--explain: give exactly one DATE (and not --json)", code=2)
+    if events and len(dates) != 1:
+        _fail("--event: clock events belong to one receipt; give exactly one DATE", code=USAGE)
+    try:
+        specs = [parse_event(e) for e in events or []]
+    except BadEvent as exc:
+        _fail(str(exc), code=USAGE)
     settings = get_settings()
     try:
         with store_errors(settings):
@@ -92,8 +112,8 @@ def deadline(
     results: list[dict[str, Any]] = []
     for text in dates:
         try:
-            state = due_for(chosen, calendar, parse_receipt_date(text), options)
-        except BadDate as exc:
+            state = due_for(chosen, calendar, parse_receipt_date(text), options, specs)
+        except (BadDate, BadEvent) as exc:
             failed = True
             typer.echo(f"error: {exc}", err=True)
             results.append({"date": text, "error": str(exc)})
@@ -101,9 +121,10 @@ def deadline(
         if explain:
             typer.echo("\n".join(state.explain()))
         elif as_json:
-            results.append({"date": text, "due": _iso(state.due_date), **state.to_json()})
+            extra = {"events": [s.text for s in specs]} if specs else {}
+            results.append({"date": text, "due": due_text(state), **extra, **state.to_json()})
         else:
-            typer.echo(f"{text}\t{_iso(state.due_date)}")
+            typer.echo(f"{text}\t{due_text(state)}")
     if as_json:
         typer.echo(json.dumps(results, indent=2))
     if failed:
@@ -120,12 +141,18 @@ def parse_receipt_date(text: str) -> date:
 
 
 def due_for(
-    regime: Regime, calendar: WorkingDayCalendar, received: date, options: ClockOptions
+    regime: Regime,
+    calendar: WorkingDayCalendar,
+    received: date,
+    options: ClockOptions,
+    events: Sequence[EventSpec] = (),
 ) -> ClockState:
-    """The clock for a request received at noon on ``received`` with nothing else happening.
+    """The clock for a request received at noon on ``received``, after ``events`` (none: nothing
+    else happening).
 
-    It is evaluated as of the moment of receipt: the question is hypothetical, so "now" must not
-    make a future receipt invalid; elapsed and remaining days are therefore as on that day.
+    It is evaluated as of the receipt, or of the last event: the question is hypothetical, so
+    "now" must not make a future date invalid; elapsed and remaining days are as on that day.
+    ``BadEvent`` names an event the statute's clock refuses.
     """
     data: CalendarData = calendar.data
     if not data.covers(received):
@@ -133,11 +160,8 @@ def due_for(
             f"date {received}: outside the calendar's coverage, {data.coverage_start} to "
             f"{data.coverage_end} (calendar {data.label}); refresh the calendar"
         )
-    at = datetime.combine(received, RECEIPT_TIME, tzinfo=ZoneInfo(LONDON))
     try:
-        return compute_clock(
-            regime, [ClockEvent(ClockEventKind.RECEIVED, at)], calendar, at, options
-        )
+        return clock_with_events(regime, calendar, received, events, options)
     except CalendarRangeError:
         raise BadDate(
             f"date {received}: the due date falls after {data.coverage_end}, the end of the "
@@ -145,7 +169,3 @@ def due_for(
         ) from None
     except ClockError as exc:
         raise BadDate(f"date {received}: {exc}") from None
-
-
-def _iso(day: date | None) -> str:
-    return day.isoformat() if day else ""

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from cli import calendar_cmds, cases, deadline, dispatch_cmds, doctor, login, store_cmds, up
+from cli import calendar_cmds, cases, deadline, dispatch_cmds, doctor, login, stats, store_cmds, up
 from services.audit import configure_audit_keys
 from settings import get_settings
 
@@ -28,6 +28,7 @@ def _audit_keys() -> None:
 
 app.command("deadline")(deadline.deadline)
 app.command("up")(up.up)
+app.command("stats")(stats.stats)
 app.command("dispatch")(dispatch_cmds.dispatch)
 app.command("doctor")(doctor.doctor)
 login.register(app)

@@ -129,6 +129,9 @@ class Answer(BaseModel):
     hours: float | None = None  # for cost: estimated hours to locate, retrieve and extract
     transfer_to: str | None = None
     note: str = ""
+    # Where the information is published (a URL or a citation): required when a claim is that it
+    # is reasonably accessible by other means (FOIA s21, FOISA s25), and the letter says where.
+    published_at: str = ""
 
 
 class TaskStatus(StrEnum):
@@ -295,10 +298,27 @@ class ReminderSent(BaseModel):
         return Audience.parse(self.audience)
 
 
+class VexatiousLimb(StrEnum):
+    """FOIA s14 (FOISA s14 alike): a vexatious request, or a repeated one."""
+
+    VEXATIOUS = "14(1)"
+    REPEATED = "14(2)"
+
+
+class VexatiousRefusal(BaseModel):
+    """A whole request refused under s14, as the officer decided it (the letter's source)."""
+
+    limb: VexatiousLimb
+    reason: str
+    advice: str = ""  # s16 (FOISA s15) advice
+    previous_notice: str = ""  # s17(6) (FOISA s16(5)): the earlier request's notice relied on
+
+
 class ResponseDraft(BaseModel):
     text: str
     outcome: Outcome
     composed_at: datetime
+    vexatious: VexatiousRefusal | None = None  # set when the response is a s14 refusal
     edited: bool = False
     approved_by: str | None = None
     approved_at: datetime | None = None

@@ -18,6 +18,7 @@ from domain.case import (
     SignOff,
     Task,
     TimelineEntry,
+    VexatiousLimb,
 )
 from statute.clock import ClockEventKind
 from statute.exemptions import Outcome
@@ -139,6 +140,19 @@ class RecordClockEvent(BaseModel):
     until: date | None = None  # estimated date given in a s17(2) holding notice
     note: str = ""
     expected_version: int | None = None
+
+
+class RefuseVexatious(BaseModel):
+    """The FOI officer refuses the whole request under s14: composed as the s17(5) notice (FOISA
+    s16(5)), or — with ``previous_notice`` — recorded under s17(6), no further notice being due."""
+
+    actor: Actor
+    limb: VexatiousLimb = VexatiousLimb.VEXATIOUS
+    reason: str  # why the request is vexatious, or what it repeats
+    advice: str = ""  # s16 (FOISA s15) advice, where any can be given
+    # s17(6): the reference of an earlier request refused under s14 with a notice, when it would
+    # be unreasonable to give the requester another.
+    previous_notice: str = ""
 
 
 class CostDecision(BaseModel):

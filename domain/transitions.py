@@ -35,6 +35,7 @@ class Action(StrEnum):
     RECEIVE_FEE = "receive_fee"
     EXTEND = "extend"
     DECIDE_COST = "decide_cost"
+    REFUSE_VEXATIOUS = "refuse_vexatious"
     APPROVE = "approve"
     ISSUE = "issue"
     WITHDRAW = "withdraw"
@@ -58,6 +59,8 @@ OFFICER = frozenset({Role.FOI_OFFICER})
 # An authority's sign-off policy may name any role for an exemption (s36 is always the qualified
 # person's): the table lets every role try, and each sign-off checks its own required role.
 ANY_ROLE = frozenset(Role)
+# Regimes with a s14 (vexatious or repeated requests): FOIA s14, FOISA s14.
+VEXATIOUS_REGIMES = frozenset({"foia", "foisa"})
 # Who may see who asked: FOI is applicant-blind for everyone else.
 REQUESTER_VISIBLE_ROLES = frozenset({Role.FOI_OFFICER, Role.MANAGER})
 
@@ -162,6 +165,15 @@ TRANSITIONS: tuple[Transition, ...] = (
         not_now=", not under cost review",
     ),
     Transition(
+        Action.REFUSE_VEXATIOUS,
+        "Refuse as vexatious or repeated",
+        OFFICER,
+        # Before the response is composed, and not while the clock waits on the requester.
+        OPEN_STATUSES - COMPOSED_STATUSES - PAUSED_STATUSES,
+        leads_to=CaseStatus.RESPONSE_REVIEW,
+        verb="refuse requests as vexatious or repeated",
+    ),
+    Transition(
         Action.APPROVE,
         "Approve the response",
         OFFICER,
@@ -251,6 +263,8 @@ def available_actions(view: CaseView, actor: Actor) -> list[Action]:
         Action.GIVE_FEES_NOTICE: view.status not in PAUSED_STATUSES,
         Action.RECEIVE_FEE: view.status == CaseStatus.AWAITING_FEE,
         Action.EXTEND: view.clock.due_date is not None and not view.clock.paused,
+        # The EIR have no s14: a manifestly unreasonable request is an exception, reg 12(4)(b).
+        Action.REFUSE_VEXATIOUS: view.regime in VEXATIOUS_REGIMES,
     }
     return [
         row.action

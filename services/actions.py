@@ -41,6 +41,7 @@ from domain.messages import (
     IssueResponse,
     ReassignTask,
     RecordClockEvent,
+    RefuseVexatious,
     Route,
     RouteQuestions,
     SignOffDecision,
@@ -58,6 +59,7 @@ from services.schemas import (
     CostIn,
     IssueIn,
     ReassignIn,
+    RefuseVexatiousIn,
     RoutesIn,
     SignOffIn,
     WithdrawIn,
@@ -380,6 +382,23 @@ async def decide_cost(
                 advice=decision.advice,
                 expected_version=expected_version,
             ),
+            id=update_id,
+        )
+    return await _after(ctx, reference)
+
+
+async def refuse_vexatious(
+    ctx: ServiceContext,
+    reference: str,
+    refusal: RefuseVexatiousIn,
+    update_id: str | None = None,
+) -> CaseView:
+    """Refuse the whole request under s14 (FOI officer; FOIA and FOISA): the s17(5) notice is
+    composed for approval, or with ``previous_notice`` the s17(6) record."""
+    async with _acting(ctx, reference) as (handle, actor):
+        await handle.execute_update(
+            FoiRequestWorkflow.refuse_vexatious,
+            RefuseVexatious(actor=actor, **refusal.model_dump()),
             id=update_id,
         )
     return await _after(ctx, reference)

@@ -35,7 +35,15 @@ from services.db import calendar_versions, in_store
 from services.errors import Conflict
 from statute import calendar_for, local_date
 from statute.calendar import CalendarData, CalendarError
-from statute.exemptions import OUTCOME_LABELS, Outcome, get_exemption
+from statute.exemptions import (
+    EIR,
+    FOIA,
+    OUTCOME_LABELS,
+    Exemption,
+    Outcome,
+    get_exemption,
+    review_route_for,
+)
 from statute.regimes import FOISA, REVIEW_WINDOW, Regime
 from store import refdata
 from store.schema import AuthoritySettings
@@ -116,6 +124,14 @@ class Law:
     regulator: str
     regulator_address: tuple[str, ...]
     complaint: str
+    vexatious_refusal: str = "section 17(5) of the Act"  # the notice a s14 refusal takes
+    vexatious_refusal_full: str = "Section 17(5) of the Freedom of Information Act 2000 (the Act)"
+    no_further_notice: str = "section 17(6) of the Act"  # s14 again: no further notice due
+    provision: str = "exemption"  # what the regime calls a ground for withholding
+    fees_regulations: str = (  # how the estimate is costed, finishing "(calculated …)"
+        "at £25 an hour under the Freedom of Information and Data Protection (Appropriate Limit "
+        "and Fees) Regulations 2004"
+    )
 
 
 _ICO = (
@@ -159,6 +175,10 @@ LAWS: dict[str, Law] = {
         regulator="the Information Commissioner",
         regulator_address=_ICO,
         complaint="section 50 of the Freedom of Information Act 2000, as applied by regulation 18",
+        vexatious_refusal="regulation 14 of the Regulations",
+        vexatious_refusal_full="Regulation 14 of the Environmental Information Regulations 2004",
+        no_further_notice="regulation 14 of the Regulations",
+        provision="exception",
     ),
     "foisa": Law(
         request_kind="Freedom of information request",
@@ -181,6 +201,15 @@ LAWS: dict[str, Law] = {
             "foi.scot",
         ),
         complaint="section 47 of the Act",
+        vexatious_refusal="section 16(5) of the Act",
+        vexatious_refusal_full=(
+            "Section 16(5) of the Freedom of Information (Scotland) Act 2002 (the Act)"
+        ),
+        no_further_notice="section 16(5) of the Act",
+        fees_regulations=(
+            "under the Freedom of Information (Fees for Required Disclosure) (Scotland) "
+            "Regulations 2004"
+        ),
     ),
 }
 
@@ -229,6 +258,7 @@ class Reasoning:
     prejudice: str
     likelihood: str  # "would" / "would be likely to"; empty when not prejudice-based
     ncnd: bool
+    harm: str = "prejudice"  # the statute's verb: "prejudice substantially" (FOISA), …
 
 
 @dataclass(frozen=True)
@@ -243,6 +273,13 @@ class ExemptionNotice:
     reasonings: list[Reasoning]
     public_interest_for: list[str]
     public_interest_against: list[str]
+    # In each regime's words (the FOIA defaults are what the letters have always said).
+    named: str = ""  # "section 31", "regulation 12(5)(a)", "section 35 of FOISA"
+    nature: str = ""  # "a qualified, prejudice-based exemption", …
+    public_interest_intro: str = ""  # why the public interest is weighed, as a sentence start
+    harm_noun: str = "prejudice"  # "Prejudice:" / "Adverse effect:" / "Substantial prejudice:"
+    ncnd_provision: str = ""  # "section 31(3)", "regulation 12(6)", "section 18(1) of FOISA"
+    template: str = ""  # the standard wording for this provision, when the authority has one
 
     @property
     def ncnd(self) -> bool:
@@ -256,6 +293,7 @@ class ClaimLine:
     applies_to: str
     ncnd: bool
     ncnd_limb: str
+    ncnd_provision: str = ""  # the limb as a sentence cites it ("section 31(3)")
 
 
 @dataclass(frozen=True)
@@ -272,6 +310,7 @@ class QuestionGroup:
     transfer_to: str
     claims: list[ClaimLine]
     several_exemptions: bool  # different exemptions cover different parts
+    published_at: str = ""  # s21 / FOISA s25: where the information is published
 
     @property
     def numbers(self) -> list[int]:
@@ -310,6 +349,9 @@ class Letter:
     review_by_text: str
     review_working_days: int
     edited_paragraphs: list[str] = field(default_factory=list)
+    review_decision_working_days: int = 20  # FOIA (s45 Code), FOISA s21; EIR reg 11(4): 40
+    vexatious_reason: str = ""  # why the request is vexatious or repeated
+    previous_notice: str = ""  # s17(6): the earlier request whose notice this relies on
 
     @property
     def edited(self) -> bool:
@@ -349,16 +391,74 @@ def _letterhead(authority: AuthoritySettings) -> Letterhead:
     )
 
 
-def _exemption_notices(tasks: Sequence[Task], redact: Requester | None) -> list[ExemptionNotice]:
+_HARM_NOUNS = {
+    "prejudice": "prejudice",
+    "prejudice substantially": "substantial prejudice",
+    "inhibit substantially": "substantial inhibition",
+    "adversely affect": "adverse effect",
+    "endanger": "danger",
+}
+
+
+def _nature(exemption: Exemption, qualified: bool) -> str:
+    """What kind of provision it is, finishing "Section 31 is …"."""
+    if exemption.regime == EIR:
+        if not qualified:
+            return (
+                "an exception for personal data: where disclosure would contravene the data "
+                "protection principles (regulation 13(2A)), no public interest test applies"
+            )
+        harm = ", where disclosure would adversely affect the interest" * exemption.would_only
+        return (
+            f"an exception subject to the public interest test (regulation 12(1)(b)){harm}, "
+            "with a presumption in favour of disclosure (regulation 12(2))"
+        )
+    if exemption.regime == FOISA.code:
+        if not qualified:
+            return "an absolute exemption (section 2(2) of FOISA): no public interest test applies"
+        harm = " where disclosure would cause substantial prejudice" * (
+            exemption.harm.endswith("substantially") and exemption.prejudice_based
+        )
+        return f"an exemption subject to the public interest test{harm}"
+    if not qualified:
+        return "an absolute exemption: no public interest test applies"
+    return "a qualified" + ", prejudice-based" * exemption.prejudice_based + " exemption"
+
+
+def _public_interest_intro(exemption: Exemption, citation: str) -> str:
+    if exemption.regime == EIR:
+        return (
+            f"{citation} is subject to the public interest test (regulation 12(1)(b)), and "
+            "regulation 12(2) requires a presumption in favour of disclosure, so"
+        )
+    if exemption.regime == FOISA.code:
+        return f"{citation} is not an absolute exemption (section 2(1)(b) of FOISA), so"
+    return f"Section {exemption.section} is a qualified exemption, so"
+
+
+def _template(exemption: Exemption) -> str:
+    """The standard wording's file: FOIA keeps ``exemptions/s31.html`` (the name authorities
+    override); the others have their own folders, so FOISA s31 never borrows FOIA s31's."""
+    if exemption.regime == EIR:
+        slug = exemption.section.replace(")(", "-").replace("(", "-").replace(")", "")
+        return f"{LETTERS}/exemptions/eir/reg{slug}.html"
+    if exemption.regime == FOISA.code:
+        return f"{LETTERS}/exemptions/foisa/s{exemption.section}.html"
+    return f"{LETTERS}/exemptions/s{exemption.section}.html"
+
+
+def _exemption_notices(
+    tasks: Sequence[Task], redact: Requester | None, regime: str = FOIA
+) -> list[ExemptionNotice]:
     grouped: dict[str, list[tuple[int, ExemptionClaim]]] = {}
     for task in sorted(tasks, key=lambda t: t.question):
         for claim in task.answer.claims if task.answer else []:
-            grouped.setdefault(get_exemption(claim.section).section, []).append(
+            grouped.setdefault(get_exemption(claim.section, regime).section, []).append(
                 (task.question, claim)
             )
     notices: list[ExemptionNotice] = []
     for section, claims in grouped.items():
-        exemption = get_exemption(section)
+        exemption = get_exemption(section, regime)
         reasonings: dict[tuple[str, str, str, str, str, bool], list[int]] = {}
         for number, claim in claims:
             key = (
@@ -371,13 +471,16 @@ def _exemption_notices(tasks: Sequence[Task], redact: Requester | None) -> list[
             )
             reasonings.setdefault(key, []).append(number)
         subsections = _unique(c.subsections for _, c in claims)
+        citation = exemption.cite("".join(sorted(subsections)))
+        qualified = any(exemption.qualified_for(c.subsections) for _, c in claims)
+        harm = exemption.harm_words(claims[0][1].subsections)
         notices.append(
             ExemptionNotice(
                 section=exemption.section,
                 title=exemption.title,
-                citation=f"Section {exemption.section}{''.join(sorted(subsections))}",
+                citation=citation,
                 questions=sorted({n for n, _ in claims}),
-                qualified=exemption.qualified,
+                qualified=qualified,
                 prejudice_based=exemption.prejudice_based,
                 ncnd_limb=exemption.ncnd or "",
                 reasonings=[
@@ -389,6 +492,7 @@ def _exemption_notices(tasks: Sequence[Task], redact: Requester | None) -> list[
                         prejudice=prejudice,
                         likelihood=likelihood,
                         ncnd=ncnd,
+                        harm=exemption.harm_words(subs),
                     )
                     for (subs, applies_to, reason, prejudice, likelihood, ncnd), numbers in (
                         reasonings.items()
@@ -402,6 +506,12 @@ def _exemption_notices(tasks: Sequence[Task], redact: Requester | None) -> list[
                     for _, c in claims
                     for f in c.public_interest_against
                 ),
+                named=exemption.named,
+                nature=_nature(exemption, qualified),
+                public_interest_intro=_public_interest_intro(exemption, exemption.cite()),
+                harm_noun=_HARM_NOUNS.get(harm, harm),
+                ncnd_provision=exemption.cite_ncnd(),
+                template=_template(exemption),
             )
         )
     return notices
@@ -431,7 +541,10 @@ def _decision(answer: Answer | None) -> str:
 
 
 def _groups(
-    questions: Sequence[Question], tasks: Sequence[Task], redact: Requester | None
+    questions: Sequence[Question],
+    tasks: Sequence[Task],
+    redact: Requester | None,
+    regime: str = FOIA,
 ) -> list[QuestionGroup]:
     def r(text: str) -> str:
         return redact_requester(text, redact)
@@ -460,15 +573,18 @@ def _groups(
                 transfer_to=r(answer.transfer_to or "") if answer else "",
                 claims=[
                     ClaimLine(
-                        citation=c.citation,
-                        title=get_exemption(c.section).title,
+                        citation=get_exemption(c.section, regime).cite(c.subsections),
+                        title=get_exemption(c.section, regime).title,
                         applies_to=r(c.applies_to),
                         ncnd=c.ncnd,
-                        ncnd_limb=get_exemption(c.section).ncnd or "",
+                        ncnd_limb=get_exemption(c.section, regime).ncnd or "",
+                        ncnd_provision=get_exemption(c.section, regime).cite_ncnd(),
                     )
                     for c in claims
                 ],
-                several_exemptions=len({get_exemption(c.section).section for c in claims}) > 1,
+                several_exemptions=len({get_exemption(c.section, regime).section for c in claims})
+                > 1,
+                published_at=r(answer.published_at.strip()) if answer else "",
             )
         )
     return groups
@@ -478,7 +594,8 @@ def _groups(
 # (``workflows.letter.compose_response``), so they are read back from there.
 _LIMIT = re.compile(r"appropriate limit of ([0-9.]+) hours")
 _ADVICE = re.compile(
-    r"^Advice and assistance \(section 16\)\n(?P<advice>.*?)\n(?:\n|Complaint rights)",
+    r"^Advice and assistance \((?:section 1[56]|regulation 9)\)\n(?P<advice>.*?)"
+    r"\n(?:\n|Complaint rights)",
     re.MULTILINE | re.DOTALL,
 )
 
@@ -542,8 +659,8 @@ def build_letter(
             review_by = review_deadline(view.regime, on, calendar)
         except CalendarError:
             review_by = None
-    exemptions = _exemption_notices(view.tasks, redact)
-    groups = _groups(view.questions, view.tasks, redact)
+    exemptions = _exemption_notices(view.tasks, redact, view.regime)
+    groups = _groups(view.questions, view.tasks, redact, view.regime)
     refusal = _refusal(view, exemptions)
     requester = view.requester
     recipient: list[str] = []
@@ -554,6 +671,15 @@ def build_letter(
         elif requester.email:
             recipient.append(requester.email)
     window = review_window(view.regime).working_days or 0
+    vexatious = draft.vexatious
+    if vexatious is not None:
+        # Drafts composed since s14 became an action carry the decision itself.
+        advice = vexatious.advice
+        limb = vexatious.limb.value
+    else:
+        advice = _advice(draft.text)
+        limb = "14(2)" if "14(2)" in draft.text else "14(1)"
+    route = review_route_for(view.regime if view.regime in LAWS else FOIA)
     return Letter(
         reference=view.reference,
         law=law,
@@ -574,12 +700,15 @@ def build_letter(
         groups=groups,
         attachments=_unique(a for g in groups for a in g.attachments),
         cost=_cost_refusal(view, authority) if refusal == "cost" else None,
-        advice=redact_requester(_advice(draft.text), redact) if refusal == "vexatious" else "",
-        vexatious_subsection="14(2)" if "14(2)" in draft.text else "14(1)",
+        advice=redact_requester(advice, redact) if refusal == "vexatious" else "",
+        vexatious_subsection=limb,
         review_by=review_by,
         review_by_text=long_date(review_by) if review_by else "",
         review_working_days=window,
         edited_paragraphs=_paragraphs(redact_requester(draft.text, redact)) if draft.edited else [],
+        review_decision_working_days=route.decision_working_days,
+        vexatious_reason=redact_requester(vexatious.reason, redact) if vexatious else "",
+        previous_notice=vexatious.previous_notice if vexatious else "",
     )
 
 

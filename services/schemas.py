@@ -12,7 +12,15 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from domain.case import Answer, AnswerKind, CaseStatus, CaseView, Likelihood, TaskStatus
+from domain.case import (
+    Answer,
+    AnswerKind,
+    CaseStatus,
+    CaseView,
+    Likelihood,
+    TaskStatus,
+    VexatiousLimb,
+)
 from domain.messages import Route
 from domain.transitions import Action
 from statute.clock import ClockEventKind
@@ -155,6 +163,16 @@ class ClockEventIn(_Strict):
 class CostIn(_Strict):
     refuse: bool
     advice: str = Field(default="", max_length=MAX_NOTE)  # s16: how it could be narrowed
+
+
+class RefuseVexatiousIn(BaseModel):
+    """s14: the whole request refused as vexatious (14(1)) or repeated (14(2))."""
+
+    limb: VexatiousLimb = VexatiousLimb.VEXATIOUS
+    reason: str = Field(max_length=10_000)  # why; the letter gives it to the requester
+    advice: str = Field(default="", max_length=10_000)  # s16 (FOISA s15) advice
+    # s17(6) (FOISA s16(5)): the earlier request whose s14 notice this relies on; no new notice.
+    previous_notice: str = Field(default="", pattern=r"^$|" + REFERENCE_PATTERN)
 
 
 class ApproveIn(_Strict):

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from domain.case import CaseView
+from statute.exemptions import UnknownExemptionError, get_exemption
 from store.audit import AuditEntry, append_audit
 from store.db import dialect_insert
 from store.disclosure import record_issued
@@ -72,6 +73,15 @@ def case_values(view: CaseView) -> dict[str, Any]:
     }
 
 
+def _claim_key(section: str, regime: str) -> str:
+    """The provision as its regime's catalogue keys it ("s31" → "31", "reg 12(5)(a)" →
+    "12(5)(a)"): statistics count by it, and the column is short."""
+    try:
+        return get_exemption(section, regime).section
+    except UnknownExemptionError:
+        return section
+
+
 def child_rows(view: CaseView) -> dict[str, list[dict[str, Any]]]:
     """The rows each child table holds for ``view``, keyed by table name."""
     ref = view.reference
@@ -94,7 +104,7 @@ def child_rows(view: CaseView) -> dict[str, list[dict[str, Any]]]:
         {
             "reference": ref,
             "question": t.question,
-            "section": c.section,
+            "section": _claim_key(c.section, view.regime),
             "subsections": c.subsections,
             "ncnd": c.ncnd,
         }

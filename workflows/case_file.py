@@ -28,6 +28,7 @@ from domain.case import (
     Task,
     TaskStatus,
     TimelineEntry,
+    VexatiousRefusal,
 )
 from domain.messages import (
     AnswerTask,
@@ -41,6 +42,7 @@ from domain.messages import (
     Notification,
     ReassignTask,
     RecordClockEvent,
+    RefuseVexatious,
     RequestInput,
     RouteQuestions,
     SignOffDecision,
@@ -320,7 +322,7 @@ class CaseFile:
         self._advance()
 
     def decide_sign_off(self, inp: SignOffDecision) -> None:
-        sign_off = find_sign_off(self.state.sign_offs, inp.section)
+        sign_off = find_sign_off(self.state.sign_offs, inp.section, self.intake.regime)
         assert sign_off is not None, "validated: a sign-off is pending"
         sign_off.decided_by = inp.actor.user_id
         sign_off.decided_at = self.now()
@@ -385,6 +387,40 @@ class CaseFile:
         self._move(CaseStatus.IN_PROGRESS)
         self.note(inp.actor.user_id, "cost_continue", "continuing despite the s12 estimate")
         self._advance()
+
+    def refuse_vexatious(self, inp: RefuseVexatious) -> None:
+        """s14: the whole request refused; the units' work on it ends here."""
+        refusal = VexatiousRefusal(
+            limb=inp.limb,
+            reason=inp.reason.strip(),
+            advice=inp.advice.strip(),
+            previous_notice=inp.previous_notice.strip(),
+        )
+        text, outcome = letter.compose_vexatious(
+            self.intake.reference,
+            self.intake.regime,
+            self.intake.questions,
+            self.policy.authority_name,
+            refusal,
+        )
+        for task in self.state.tasks:
+            task.status = TaskStatus.SETTLED
+        self.state.response = ResponseDraft(
+            text=text, outcome=outcome, composed_at=self.now(), vexatious=refusal
+        )
+        self._take(Action.REFUSE_VEXATIOUS)
+        notice = (
+            f"no further notice (relies on the notice for {refusal.previous_notice})"
+            if refusal.previous_notice
+            else "refusal notice composed"
+        )
+        # The reason stays in the letter: units read the timeline.
+        self.note(
+            inp.actor.user_id,
+            "refused_vexatious",
+            f"request refused under s{refusal.limb.value} "
+            f"({'repeated' if refusal.limb.value == '14(2)' else 'vexatious'}); {notice}",
+        )
 
     def approve(self, inp: ApproveResponse) -> None:
         draft = self.state.response
@@ -539,16 +575,17 @@ class CaseFile:
             return
         if open_tasks(self.state.tasks):
             return
+        regime = self.intake.regime
         sign_offs, requested = gather_sign_offs(
-            self.state.tasks, self.state.sign_offs, self.policy.sign_off_policy()
+            self.state.tasks, self.state.sign_offs, self.policy.sign_off_policy(), regime
         )
         for fresh in requested:
-            self.note(SYSTEM, "sign_off_requested", request_text(fresh))
+            self.note(SYSTEM, "sign_off_requested", request_text(fresh, regime))
             self.tell(
                 MessageKind.SIGN_OFF_REQUESTED,
                 Audience(kind=AudienceKind.ROLE, role=fresh.required_role),
                 f"s{fresh.section}",
-                request_text(fresh),
+                request_text(fresh, regime),
                 section=fresh.section,
                 questions=_questions(fresh.questions),
                 role=fresh.required_role.value,

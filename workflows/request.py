@@ -8,6 +8,7 @@ returns an ``UpdateResult``, the ``state`` query gives the whole case):
     decide_sign_off     the policy's role approves or rejects an exemption claimed across questions
     record_clock_event  FOI officer: clarification, fees notice/fee, extensions (statute core rules)
     decide_cost         FOI officer: refuse under s12 with s16 advice, or continue
+    refuse_vexatious    FOI officer: refuse the request under s14 (s17(5) notice, or s17(6))
     approve_response    FOI officer approves the composed response (optionally edited)
     issue_response      FOI officer records the response as sent
     close_case          FOI officer: the requester withdrew
@@ -44,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         LoadCalendar,
         ReassignTask,
         RecordClockEvent,
+        RefuseVexatious,
         RequestInput,
         RouteQuestions,
         SignOffDecision,
@@ -178,7 +180,7 @@ class FoiRequestWorkflow:
 
     @answer_task.validator
     def _validate_answer(self, inp: AnswerTask) -> None:
-        rules.check_answer(self._case.state, inp)
+        rules.check_answer(self._case.state, inp, self._case.intake.regime)
         self._fresh(inp.expected_version)
 
     @workflow.update
@@ -187,7 +189,7 @@ class FoiRequestWorkflow:
 
     @decide_sign_off.validator
     def _validate_sign_off(self, inp: SignOffDecision) -> None:
-        rules.check_sign_off(self._case.state, inp)
+        rules.check_sign_off(self._case.state, inp, self._case.intake.regime)
         self._fresh(inp.expected_version)
 
     @workflow.update
@@ -196,7 +198,9 @@ class FoiRequestWorkflow:
 
     @record_clock_event.validator
     def _validate_clock_event(self, inp: RecordClockEvent) -> None:
-        rules.check_clock_event(self._case.state, inp, workflow.now(), self._case.clock)
+        rules.check_clock_event(
+            self._case.state, inp, workflow.now(), self._case.clock, self._case.intake.regime
+        )
         self._fresh(inp.expected_version)
 
     @workflow.update
@@ -209,12 +213,20 @@ class FoiRequestWorkflow:
         self._fresh(inp.expected_version)
 
     @workflow.update
+    def refuse_vexatious(self, inp: RefuseVexatious) -> UpdateResult:
+        return self._case.apply(self._case.refuse_vexatious, inp)
+
+    @refuse_vexatious.validator
+    def _validate_refuse_vexatious(self, inp: RefuseVexatious) -> None:
+        rules.check_refuse_vexatious(self._case.state, inp, self._case.intake.regime)
+
+    @workflow.update
     def approve_response(self, inp: ApproveResponse) -> UpdateResult:
         return self._case.apply(self._case.approve, inp)
 
     @approve_response.validator
     def _validate_approve(self, inp: ApproveResponse) -> None:
-        rules.check_approve(self._case.state, inp)
+        rules.check_approve(self._case.state, inp, self._case.intake.regime)
         self._fresh(inp.expected_version)
 
     @workflow.update

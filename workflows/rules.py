@@ -33,12 +33,20 @@ from domain.messages import (
     IssueResponse,
     ReassignTask,
     RecordClockEvent,
+    RefuseVexatious,
     RouteQuestions,
     SignOffDecision,
 )
-from domain.transitions import Action, clock_transition, refusal
+from domain.transitions import VEXATIOUS_REGIMES, Action, clock_transition, refusal
 from statute import ClockError, ClockEventKind, ExtensionKind
-from statute.exemptions import Outcome, Role, UnknownExemptionError, get_exemption
+from statute.exemptions import (
+    FOIA,
+    Outcome,
+    Role,
+    UnknownExemptionError,
+    catalogue_for,
+    get_exemption,
+)
 from workflows.clock import clock_record
 from workflows.sign_offs import find_sign_off
 
@@ -88,9 +96,12 @@ def cost_hours(tasks: Sequence[Task]) -> float:
     )
 
 
-def qualified_claim_exists(tasks: Sequence[Task]) -> bool:
+def qualified_claim_exists(tasks: Sequence[Task], regime: str = FOIA) -> bool:
     return any(
-        get_exemption(c.section).qualified for t in tasks if t.answer for c in t.answer.claims
+        get_exemption(c.section, regime).qualified_for(c.subsections)
+        for t in tasks
+        if t.answer
+        for c in t.answer.claims
     )
 
 
@@ -141,8 +152,9 @@ def check_fresh(state: CaseState, expected: int | None, now: datetime, zone: tzi
 # ---- answers -----------------------------------------------------------------------------------
 
 
-def validate_answer(answer: Answer) -> None:
-    """What each kind of answer must record (ICO expectations, s17 contents)."""
+def validate_answer(answer: Answer, regime: str = FOIA) -> None:
+    """What each kind of answer must record (ICO expectations, s17 contents), each claim from
+    the case's own regime's catalogue (``statute.exemptions.catalogue_for``)."""
     kind = answer.kind
     if kind == AnswerKind.DISCLOSED:
         require(
@@ -171,32 +183,69 @@ def validate_answer(answer: Answer) -> None:
     for i, claim in enumerate(answer.claims):
         field = f"answer.claims[{i}]"
         try:
-            exemption = get_exemption(claim.section)
+            exemption = get_exemption(claim.section, regime)
         except UnknownExemptionError as exc:
             raise Rejected(f"{field}.{exc}") from None
-        require(
-            bool(claim.reason.strip()), f"{field}.reason: say why section {claim.section} applies"
-        )
+        # FOIA's messages keep the section as written; the others name the provision in full.
+        named = f"section {claim.section}" if regime == FOIA else exemption.named
+        key = f"section {exemption.section}" if regime == FOIA else exemption.named
+        require(bool(claim.reason.strip()), f"{field}.reason: say why {named} applies")
         if exemption.needs_prejudice(claim.subsections):
+            harm = exemption.harm_words(claim.subsections)
+            if exemption.harm == "prejudice" and regime == FOIA:
+                needed = (
+                    f"{key} is prejudice-based: state the prejudice and whether disclosure "
+                    "would or would be likely to cause it"
+                )
+            elif exemption.would_only:
+                needed = (
+                    f"{key} applies only where disclosure would {harm}: state what it would {harm}"
+                )
+            else:
+                needed = (
+                    f"{key} applies only where disclosure would, or would be likely to, {harm}: "
+                    f"state what it would {harm} and the likelihood"
+                )
             require(
                 bool((claim.prejudice or "").strip()) and claim.likelihood is not None,
-                f"{field}.prejudice: section {exemption.section} is prejudice-based: state the "
-                "prejudice and whether disclosure would or would be likely to cause it",
+                f"{field}.prejudice: {needed}",
             )
-        if exemption.qualified:
+            require(
+                not exemption.would_only or claim.likelihood == "would",
+                f"{field}.likelihood: {key} needs disclosure that would {harm} the interest "
+                '(more probable than not); "would be likely to" is not enough under the EIR',
+            )
+        if exemption.qualified_for(claim.subsections):
             require(
                 bool(claim.public_interest_for) and bool(claim.public_interest_against),
-                f"{field}.public_interest_for: section {exemption.section} is a qualified "
-                "exemption: record public interest factors for and against disclosure",
+                f"{field}.public_interest_for: {_qualified_words(key, regime)}: record public "
+                "interest factors for and against disclosure",
             )
         if claim.ncnd:
             require(
                 exemption.ncnd is not None,
-                f"{field}.ncnd: section {exemption.section} has no neither-confirm-nor-deny limb",
+                f"{field}.ncnd: {key} has no neither-confirm-nor-deny limb",
+            )
+        if exemption.accessible_elsewhere:
+            require(
+                bool(answer.published_at.strip()),
+                f"answer.published_at: {key} withholds information that is reasonably "
+                "accessible by other means: say where it is published (a URL or a citation)",
             )
 
 
-def check_answer(state: CaseState, inp: AnswerTask) -> None:
+def _qualified_words(key: str, regime: str) -> str:
+    if regime == "eir":
+        return (
+            f"{key} is subject to the public interest test (regulation 12(1)(b)), with a "
+            "presumption in favour of disclosure (regulation 12(2))"
+        )
+    if regime == "foisa":
+        return f"{key} is not an absolute exemption (section 2(1)(b) of FOISA)"
+    return f"{key} is a qualified exemption"
+
+
+def check_answer(state: CaseState, inp: AnswerTask, regime: str = FOIA) -> None:
     task = find_task(state.tasks, inp.question)
     if task is None:
         raise Rejected(f"question: Q{inp.question} has not been routed to a unit")
@@ -210,7 +259,7 @@ def check_answer(state: CaseState, inp: AnswerTask) -> None:
         task.status not in FIXED_TASK,
         f"question: the answer to Q{task.question} is under sign-off and can no longer be revised",
     )
-    validate_answer(inp.answer)
+    validate_answer(inp.answer, regime)
 
 
 # ---- routing -----------------------------------------------------------------------------------
@@ -268,9 +317,9 @@ def sign_off_role_refusal(sign_off: SignOff, actor: Actor) -> str:
     )
 
 
-def check_sign_off(state: CaseState, inp: SignOffDecision) -> None:
+def check_sign_off(state: CaseState, inp: SignOffDecision, regime: str = FOIA) -> None:
     check_allowed(Action.SIGN_OFF, state, inp.actor)
-    sign_off = find_sign_off(state.sign_offs, inp.section)
+    sign_off = find_sign_off(state.sign_offs, inp.section, regime)
     if sign_off is None or sign_off.status != SignOffStatus.PENDING:
         raise Rejected(f"section: no sign-off is pending for section {inp.section}")
     require(sign_off.required_role in inp.actor.roles, sign_off_role_refusal(sign_off, inp.actor))
@@ -292,6 +341,7 @@ def check_clock_event(
     inp: RecordClockEvent,
     now: datetime,
     clock_with: Callable[[ClockEventRecord], object],
+    regime: str = FOIA,
 ) -> None:
     """``clock_with(record)`` computes the case's clock with the new event added: the statute's
     clock refuses events out of order (a fee nobody asked for) with its own reason."""
@@ -303,7 +353,7 @@ def check_clock_event(
         require(inp.extension is not None, "extension: say which extension")
         if inp.extension == ExtensionKind.PUBLIC_INTEREST:
             require(
-                qualified_claim_exists(state.tasks),
+                qualified_claim_exists(state.tasks, regime),
                 "extension: a public interest extension (s10(3)) needs a qualified exemption "
                 "under consideration, and none has been claimed",
             )
@@ -324,7 +374,45 @@ def check_cost(state: CaseState, inp: CostDecision) -> None:
     )
 
 
-def check_approve(state: CaseState, inp: ApproveResponse) -> None:
+def check_refuse_vexatious(state: CaseState, inp: RefuseVexatious, regime: str = FOIA) -> None:
+    """s14: the whole request refused as vexatious (14(1)) or repeated (14(2)), with the reason;
+    s17(6) only with the earlier notice it relies on."""
+    check_allowed(Action.REFUSE_VEXATIOUS, state, inp.actor)
+    require(
+        regime in VEXATIOUS_REGIMES,
+        f"regime: the EIR have no section 14; refuse a manifestly unreasonable request under "
+        f"regulation 12(4)(b), claimed in an answer from {catalogue_for(regime).name}",
+    )
+    limb = "a repeated request" if inp.limb.value == "14(2)" else "vexatious"
+    require(
+        bool(inp.reason.strip()),
+        f"reason: say why the request is {limb} (section {inp.limb.value}); the notice and the "
+        "regulator will read it",
+    )
+
+
+# What an edited refusal must still set out (s17(7); EIR reg 14(5); FOISA s19): the review and
+# the regulator, in each regime's words.
+_RIGHTS_WORDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "foia": (
+        ("internal review",),
+        "the internal review procedure and the right to complain to the Information "
+        "Commissioner (s17(7))",
+    ),
+    "eir": (
+        ("reconsider", "review"),
+        "how to ask for reconsideration and the right to complain to the Information "
+        "Commissioner (regulation 14(5))",
+    ),
+    "foisa": (
+        ("review",),
+        "how to ask for a review and the right to apply to the Scottish Information "
+        "Commissioner (section 19 of FOISA)",
+    ),
+}
+
+
+def check_approve(state: CaseState, inp: ApproveResponse, regime: str = FOIA) -> None:
     check_allowed(Action.APPROVE, state, inp.actor)
     draft = state.response
     if draft is None:
@@ -336,10 +424,10 @@ def check_approve(state: CaseState, inp: ApproveResponse) -> None:
     require(bool(inp.text.strip()), "text: the response cannot be empty")
     if draft.outcome not in NOTHING_WITHHELD:
         lowered = inp.text.lower()
+        review_words, rights = _RIGHTS_WORDS.get(regime, _RIGHTS_WORDS[FOIA])
         require(
-            "internal review" in lowered and "commissioner" in lowered,
-            "text: a refusal notice must set out the internal review procedure and the "
-            "right to complain to the Information Commissioner (s17(7))",
+            any(w in lowered for w in review_words) and "commissioner" in lowered,
+            f"text: a refusal notice must set out {rights}",
         )
 
 

@@ -9,20 +9,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from domain.case import SignOff, SignOffStatus, Task
-from statute.exemptions import SignOffPolicy, UnknownExemptionError, get_exemption
+from statute.exemptions import FOIA, SignOffPolicy, UnknownExemptionError, get_exemption
 
 
-def find_sign_off(sign_offs: Sequence[SignOff], section: str) -> SignOff | None:
-    """The sign-off for ``section`` however it is written ("s40", "40"), if there is one."""
+def find_sign_off(sign_offs: Sequence[SignOff], section: str, regime: str = FOIA) -> SignOff | None:
+    """The sign-off for ``section`` however it is written ("s40", "40"; "reg 13"), if any."""
     try:
-        key = get_exemption(section).section
+        key = get_exemption(section, regime).section
     except UnknownExemptionError:
         return None
     return next((s for s in sign_offs if s.section == key), None)
 
 
 def gather_sign_offs(
-    tasks: Sequence[Task], previous: Sequence[SignOff], policy: SignOffPolicy
+    tasks: Sequence[Task], previous: Sequence[SignOff], policy: SignOffPolicy, regime: str = FOIA
 ) -> tuple[list[SignOff], list[SignOff]]:
     """The sign-offs the answers call for, and which of them are newly requested.
 
@@ -32,12 +32,12 @@ def gather_sign_offs(
     grouped: dict[str, SignOff] = {}
     for task in tasks:
         for claim in task.answer.claims if task.answer else []:
-            section = get_exemption(claim.section).section
+            section = get_exemption(claim.section, regime).section
             entry = grouped.setdefault(
                 section,
                 SignOff(
                     section=section,
-                    required_role=policy.role_for(section),
+                    required_role=policy.role_for(section, regime),
                     questions=[],
                     recommended_by=[],
                 ),
@@ -60,7 +60,8 @@ def gather_sign_offs(
     return merged, requested
 
 
-def request_text(sign_off: SignOff) -> str:
-    """The timeline's words for a sign-off being asked for."""
+def request_text(sign_off: SignOff, regime: str = FOIA) -> str:
+    """The timeline's words for a sign-off being asked for ("s31 needs…", "reg 13 needs…")."""
     questions = ", Q".join(map(str, sign_off.questions))
-    return f"s{sign_off.section} needs sign-off by {sign_off.required_role.value} (Q{questions})"
+    provision = get_exemption(sign_off.section, regime).short
+    return f"{provision} needs sign-off by {sign_off.required_role.value} (Q{questions})"

@@ -135,6 +135,7 @@ def test_pauses_and_human_steps_lead_where_the_table_says() -> None:
     assert leads == {
         Action.REQUEST_CLARIFICATION: CaseStatus.AWAITING_CLARIFICATION,
         Action.GIVE_FEES_NOTICE: CaseStatus.AWAITING_FEE,
+        Action.REFUSE_VEXATIOUS: CaseStatus.RESPONSE_REVIEW,
         Action.APPROVE: CaseStatus.APPROVED,
         Action.ISSUE: CaseStatus.ISSUED,
         Action.WITHDRAW: CaseStatus.WITHDRAWN,
@@ -210,8 +211,26 @@ def test_an_officer_on_a_new_case_may_route_pause_extend_or_withdraw() -> None:
         Action.REQUEST_CLARIFICATION,
         Action.GIVE_FEES_NOTICE,
         Action.EXTEND,
+        Action.REFUSE_VEXATIOUS,
         Action.WITHDRAW,
     ]
+
+
+def test_s14_is_offered_under_foia_and_foisa_but_not_the_eir() -> None:
+    for regime in ("foia", "foisa"):
+        view = _view(CaseStatus.IN_PROGRESS).model_copy(update={"regime": regime})
+        assert Action.REFUSE_VEXATIOUS in available_actions(view, OFFICER)
+    eir = _view(CaseStatus.IN_PROGRESS).model_copy(update={"regime": "eir"})
+    assert Action.REFUSE_VEXATIOUS not in available_actions(eir, OFFICER)
+    # Not while the clock waits on the requester, and not once the response is composed.
+    for status in (CaseStatus.AWAITING_FEE, CaseStatus.RESPONSE_REVIEW, CaseStatus.APPROVED):
+        assert refusal(Action.REFUSE_VEXATIOUS, status, OFFICER) == (
+            f"status: the case is {status.value}; refuse as vexatious or repeated is not "
+            "possible now"
+        )
+    assert refusal(Action.REFUSE_VEXATIOUS, CaseStatus.SIGN_OFF, UNIT) == (
+        "actor: tom is not a foi_officer and cannot refuse requests as vexatious or repeated"
+    )
 
 
 def test_a_paused_case_offers_the_awaited_step() -> None:

@@ -165,3 +165,174 @@ def make_view(reference: str = "01.FOI.23.000001", version: int = 1, **changes: 
     }
     fields.update(changes)
     return CaseView(**fields)
+
+
+# ---- a portfolio for the statistics, whose figures are known -----------------------------------
+
+PortfolioCase = tuple[str, str, datetime, str, str | None, bool | None, bool | None, list[str]]
+
+# (reference, regime, received_at, status, outcome, on_time, on_time_with_extensions, claims)
+STATISTICS_PORTFOLIO: list[PortfolioCase] = [
+    # Outside 1 Jan – 30 Jun 2025: 31 Dec 2024 23:59 GMT, and 1 Jul 2025 09:00 BST.
+    (
+        "P-OUT-1",
+        "foia",
+        datetime(2024, 12, 31, 23, 59, tzinfo=UTC),
+        "issued",
+        "granted_in_full",
+        True,
+        True,
+        [],
+    ),
+    (
+        "P-OUT-2",
+        "foia",
+        datetime(2025, 7, 1, 8, 0, tzinfo=UTC),
+        "issued",
+        "granted_in_full",
+        True,
+        True,
+        [],
+    ),
+    # Q1 2025.
+    (
+        "P-A1",
+        "foia",
+        datetime(2025, 1, 1, 0, 0, tzinfo=UTC),
+        "issued",
+        "refused_vexatious",
+        True,
+        True,
+        [],
+    ),
+    (
+        "P-A2",
+        "foia",
+        datetime(2025, 1, 6, 10, tzinfo=UTC),
+        "issued",
+        "granted_in_full",
+        True,
+        True,
+        [],
+    ),
+    # Answered within a public interest extension; s31 on two questions counts once.
+    (
+        "P-A3",
+        "foia",
+        datetime(2025, 1, 20, 10, tzinfo=UTC),
+        "issued",
+        "partially_withheld",
+        False,
+        True,
+        ["31", "s31", "40"],
+    ),
+    (
+        "P-A4",
+        "foia",
+        datetime(2025, 2, 3, 10, tzinfo=UTC),
+        "issued",
+        "withheld_in_full",
+        False,
+        False,
+        ["s40"],
+    ),
+    ("P-A5", "foia", datetime(2025, 2, 10, 10, tzinfo=UTC), "issued", "not_held", True, True, []),
+    (
+        "P-A6",
+        "foia",
+        datetime(2025, 2, 17, 10, tzinfo=UTC),
+        "issued",
+        "refused_cost",
+        True,
+        True,
+        [],
+    ),
+    (
+        "P-A7",
+        "foia",
+        datetime(2025, 3, 3, 10, tzinfo=UTC),
+        "withdrawn",
+        "withdrawn",
+        None,
+        None,
+        [],
+    ),
+    (
+        "P-A8",
+        "foia",
+        datetime(2025, 3, 10, 10, tzinfo=UTC),
+        "in_progress",
+        None,
+        None,
+        None,
+        ["43"],
+    ),
+    (
+        "P-A9",
+        "eir",
+        datetime(2025, 3, 17, 10, tzinfo=UTC),
+        "issued",
+        "withheld_in_full",
+        True,
+        True,
+        ["12(5)(a)", "reg 13"],
+    ),
+    # Q2 2025: 31 Mar 23:30 UTC is 1 Apr 00:30 in London (BST since 30 Mar).
+    (
+        "P-B1",
+        "foisa",
+        datetime(2025, 3, 31, 23, 30, tzinfo=UTC),
+        "issued",
+        "partially_withheld",
+        True,
+        True,
+        ["35", "38"],
+    ),
+    ("P-B2", "foia", datetime(2025, 4, 7, 9, tzinfo=UTC), "issued", "ncnd", True, True, ["31"]),
+    ("P-B3", "foia", datetime(2025, 4, 14, 9, tzinfo=UTC), "lapsed", "lapsed", None, None, []),
+    ("P-B4", "foia", datetime(2025, 5, 6, 9, tzinfo=UTC), "triage", None, None, None, []),
+    # Refused as vexatious after a unit had claimed s43: the claim is not an exemption used.
+    (
+        "P-B5",
+        "foia",
+        datetime(2025, 6, 30, 22, 0, tzinfo=UTC),
+        "issued",
+        "refused_vexatious",
+        False,
+        False,
+        ["43"],
+    ),
+]
+
+
+def add_statistics_portfolio(session: Any) -> None:
+    """The portfolio's rows in the read model, as the projection would leave them."""
+    from store.models import CaseRow, ExemptionClaimRow
+
+    for (
+        reference,
+        regime,
+        received,
+        status,
+        outcome,
+        on_time,
+        with_ext,
+        claims,
+    ) in STATISTICS_PORTFOLIO:
+        session.add(
+            CaseRow(
+                reference=reference,
+                version=1,
+                regime=regime,
+                status=status,
+                received_at=received,
+                outcome=outcome,
+                on_time=on_time,
+                on_time_with_extensions=with_ext,
+                issued_at=received + timedelta(days=20) if status == "issued" else None,
+            )
+        )
+        session.flush()
+        for question, section in enumerate(claims, start=4):
+            session.add(ExemptionClaimRow(reference=reference, question=question, section=section))
+    session.flush()

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine, func, select, text
 from sqlmodel import SQLModel, col
 
-from domain.case import CaseStatus, CaseView
+from domain.case import CaseStatus, CaseView, ExemptionClaim
 from store.db import session_scope
-from store.models import AuditRow, CaseRow, DocumentRow
+from store.models import AuditRow, CaseRow, DocumentRow, ExemptionClaimRow
 from store.projection import apply_case_view
 from store.rebuild import Snapshot, case_snapshot, view_snapshot
 
@@ -156,3 +156,28 @@ def test_concurrent_deliveries_on_postgresql(pg_engine: Engine) -> None:
     with pg_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM cases")).scalar() == len(refs)
         assert conn.scalar(select(func.max(CaseRow.version))) == 7
+
+
+def test_claims_are_kept_as_their_regimes_catalogue_keys(engine: Engine) -> None:
+    # However the unit wrote them ("reg 12(5)(a)" is longer than the column), the read model
+    # keeps the catalogue's key, on PostgreSQL too.
+    view = make_view(REF, 3, regime="eir")
+    answered = view.tasks[1].model_copy(
+        update={
+            "answer": view.tasks[1].answer.model_copy(  # type: ignore[union-attr]
+                update={
+                    "claims": [
+                        ExemptionClaim(section="reg 12(5)(a)"),
+                        ExemptionClaim(section="Regulation 13", subsections="(1)"),
+                    ]
+                }
+            )
+        }
+    )
+    view = view.model_copy(update={"tasks": [view.tasks[0], answered, view.tasks[2]]})
+    assert apply(engine, view)
+    with session_scope(engine) as session:
+        sections = session.scalars(
+            select(col(ExemptionClaimRow.section)).order_by(col(ExemptionClaimRow.section))
+        ).all()
+    assert sections == ["12(5)(a)", "13"]

@@ -76,3 +76,62 @@ async def test_a_weekend_receipt_rolls_forward_only_by_local_policy(client: Asyn
     ).json()
     assert statute["due_date"] == "2025-03-31"
     assert rolled["due_date"] == "2025-04-01"
+
+
+async def test_clock_events_as_repeated_event_parameters(client: AsyncClient) -> None:
+    # Paused over Easter, then 20 working days afresh from 17 Apr 2025 (tests/cli has the count).
+    params = [
+        ("regime", "foia"),
+        ("received", "2025-04-03"),
+        ("event", "clarification_requested=2025-04-07"),
+    ]
+    paused = (await client.get("/api/deadline", params=params)).json()
+    assert (paused["due_date"], paused["paused"]) == (None, True)
+    assert paused["pause_reason"] == "awaiting clarification requested on 2025-04-07 (s1(3))"
+    params.append(("event", "clarification_received=2025-04-17"))
+    response = await client.get("/api/deadline", params=params)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["due_date"], body["paused"]) == ("2025-05-20", False)
+    assert body["events"] == [
+        "clarification_requested=2025-04-07",
+        "clarification_received=2025-04-17",
+    ]
+    assert "Thu 17 Apr 2025: clarification received: 20 working days start afresh from " in (
+        " ".join(body["explanation"])
+    )
+
+
+async def test_an_extension_keeps_the_statutory_date_beside_the_extended_one(
+    client: AsyncClient,
+) -> None:
+    params = {"received": "2025-03-03", "event": "public_interest_extension=2025-03-25/20"}
+    body = (await client.get("/api/deadline", params=params)).json()
+    assert (body["due_date"], body["statutory_due_date"], body["extended"]) == (
+        "2025-05-01",
+        "2025-04-01",
+        True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("params", "words"),
+    [
+        (
+            {"regime": "foisa", "event": "public_interest_extension=2025-03-20/10"},
+            "has no public interest extension (foisa)",
+        ),
+        ({"event": "public_interest_extension=2025-03-25/21"}, "extension beyond the cap"),
+        ({"event": "fee_received=2025-03-10"}, "no fees notice was given"),
+        ({"event": "fee_received"}, "expected KIND=DATE"),
+    ],
+)
+async def test_a_refused_event_is_a_422_naming_the_event(
+    client: AsyncClient, params: dict[str, str], words: str
+) -> None:
+    response = await client.get("/api/deadline", params={"received": "2025-03-03", **params})
+    assert response.status_code == 422, response.text
+    problem = response.json()["detail"][0]
+    assert problem["loc"] == ["query", "event"]
+    assert problem["msg"].startswith(f"event '{params['event']}': ")
+    assert words in problem["msg"]

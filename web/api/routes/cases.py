@@ -33,6 +33,7 @@ from services.schemas import (
     CostIn,
     IssueIn,
     ReassignIn,
+    RefuseVexatiousIn,
     RequestDocument,
     RoutesIn,
     RouteSuggestion,
@@ -61,7 +62,12 @@ Reference = Annotated[
 ]
 QuestionNumber = Annotated[int, Path(ge=1, le=999, description="The question's number.")]
 Section = Annotated[
-    str, Path(pattern=r"^[sS]?[0-9]{1,3}[A-Za-z]?$", description="An exemption section, e.g. 31.")
+    str,
+    Path(
+        # FOIA and FOISA sections (31, s22A); EIR regulations with their paragraphs (12(5)(a)).
+        pattern=r"^(?:[sS]|[rR]|reg)?[0-9]{1,3}[A-Za-z]?(?:\([0-9a-z]{1,4}\)){0,3}$",
+        description="An exemption section (31) or EIR exception (12(5)(a)).",
+    ),
 ]
 
 
@@ -246,6 +252,17 @@ async def decide_cost(
     return await _act(
         ctx, idem, decision, lambda key: actions.decide_cost(ctx, reference, decision, key, version)
     )
+
+
+@router.post("/{reference}/refuse-vexatious", response_model=CaseOut, responses=ACT)
+async def refuse_vexatious(
+    ctx: ServiceContextDep, idem: IdempotencyDep, reference: Reference, refusal: RefuseVexatiousIn
+) -> CaseOut:
+    """Refuse the request as vexatious or repeated under s14 (FOI officer; not under the EIR,
+    which refuse a manifestly unreasonable request under reg 12(4)(b)). The refusal notice is
+    composed for approval."""
+    view = await actions.refuse_vexatious(ctx, reference, refusal, update_id=idem.update_id())
+    return _out(ctx, view)
 
 
 @router.post("/{reference}/approve", response_model=CaseOut, responses=ACT)
