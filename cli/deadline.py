@@ -23,6 +23,7 @@ import typer
 
 from cli.common import UNAVAILABLE, USAGE
 from cli.common import fail as _fail  # the one way every command fails
+from services.db import StoreUnavailable, calendar_store, store_errors
 from services.deadlines import (
     EVENT_FORMS,
     BadEvent,
@@ -31,7 +32,6 @@ from services.deadlines import (
     due_text,
     parse_event,
 )
-from services.db import StoreUnavailable, calendar_store, store_errors
 from settings import get_settings
 from statute import (
     REGIMES,

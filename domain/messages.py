@@ -153,6 +153,7 @@ class RefuseVexatious(BaseModel):
     # s17(6): the reference of an earlier request refused under s14 with a notice, when it would
     # be unreasonable to give the requester another.
     previous_notice: str = ""
+    expected_version: int | None = None
 
 
 class CostDecision(BaseModel):

@@ -392,13 +392,14 @@ async def refuse_vexatious(
     reference: str,
     refusal: RefuseVexatiousIn,
     update_id: str | None = None,
+    expected_version: int | None = None,
 ) -> CaseView:
     """Refuse the whole request under s14 (FOI officer; FOIA and FOISA): the s17(5) notice is
     composed for approval, or with ``previous_notice`` the s17(6) record."""
-    async with _acting(ctx, reference) as (handle, actor):
+    async with _acting(ctx, reference, Action.REFUSE_VEXATIOUS, refusal) as (handle, actor):
         await handle.execute_update(
             FoiRequestWorkflow.refuse_vexatious,
-            RefuseVexatious(actor=actor, **refusal.model_dump()),
+            RefuseVexatious(actor=actor, **refusal.model_dump(), expected_version=expected_version),
             id=update_id,
         )
     return await _after(ctx, reference)

@@ -216,6 +216,8 @@ class AnswerIn(_Strict):
     claims: list[ClaimIn] = Field(default_factory=list, max_length=MAX_CLAIMS)
     hours: float | None = Field(default=None, ge=0, le=100_000, allow_inf_nan=False)
     transfer_to: str | None = Field(default=None, max_length=200)
+    # s21 (FOISA s25): where the information is already published (a URL or a citation).
+    published_at: str = Field(default="", max_length=2_000)
     note: str = Field(default="", max_length=MAX_NOTE)
 
     def answer(self) -> Answer:

@@ -219,6 +219,7 @@ class FoiRequestWorkflow:
     @refuse_vexatious.validator
     def _validate_refuse_vexatious(self, inp: RefuseVexatious) -> None:
         rules.check_refuse_vexatious(self._case.state, inp, self._case.intake.regime)
+        self._fresh(inp.expected_version)
 
     @workflow.update
     def approve_response(self, inp: ApproveResponse) -> UpdateResult:

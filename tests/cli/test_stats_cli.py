@@ -17,7 +17,7 @@ from settings import Settings
 from store.db import dispose_engine, get_engine, migrate, session_scope
 from store.seed import apply_seed, load_seed
 
-from conftest import PASSWORD, Foiflow, api_app, serving
+from cli_support import PASSWORD, Foiflow, api_app, serving
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
 from case_factory import add_statistics_portfolio

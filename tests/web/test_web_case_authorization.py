@@ -68,6 +68,7 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "POST /api/cases/{composed}/approve":          (A,  F,   H,    F,  F,  F,  H,  H,  F,  F,  U),
     "POST /api/cases/{composed}/issue":            (A,  F,   H,    F,  F,  F,  H,  H,  F,  F,  U),
     "POST /api/cases/{signing}/withdraw":          (A,  F,   H,    F,  F,  F,  H,  H,  F,  F,  U),
+    "POST /api/cases/{signing}/refuse-vexatious":  (A,  F,   H,    F,  F,  F,  H,  H,  F,  F,  U),
     "GET /api/tasks":                              (H,  A,   H,    A,  H,  H,  H,  H,  H,  F,  U),
     "GET /api/sign-offs":                          (H,  H,   H,    H,  A,  A,  H,  H,  H,  F,  U),
 }
@@ -109,6 +110,7 @@ PROBES: dict[str, Probe] = {
     "POST /api/cases/{composed}/approve": Probe({"text": " "}, 422, ("body", "text")),
     "POST /api/cases/{composed}/issue": Probe(status=409),
     "POST /api/cases/{signing}/withdraw": Probe({"reason": " "}, 422, ("body", "reason")),
+    "POST /api/cases/{signing}/refuse-vexatious": Probe({"reason": " "}, 422, ("body", "reason")),
     "GET /api/tasks": Probe(listed="routed"),
     "GET /api/sign-offs": Probe(listed="signing"),
 }

@@ -22,7 +22,7 @@ from services.runtime import Runtime
 from settings import Settings, get_settings
 from statute.exemptions import Role
 
-from conftest import ROLE_USERS, Headers, client_for, make_app
+from web_support import ROLE_USERS, Headers, client_for, make_app
 
 SEED_CASE = Path(__file__).resolve().parents[2] / "cli" / "demo" / "seed_case.yaml"
 Settled = Callable[[ServiceContext, str], Awaitable[None]]
@@ -152,10 +152,11 @@ async def test_refuse_vexatious_through_the_api(
         json={"reason": "again"},
         headers=as_user(ROLE_USERS[Role.MANAGER]),
     )
-    # The workflow's role refusal, as for every case action (field "actor").
-    assert forbidden.status_code == 422
-    assert forbidden.json()["detail"][0]["msg"] == (
-        "olivia-grant is not a foi_officer and cannot refuse requests as vexatious or repeated"
+    # A role the transition table never allows: 403, as for every case action.
+    assert forbidden.status_code == 403
+    assert forbidden.json()["detail"] == (
+        "actor: olivia-grant is not a foi_officer and cannot refuse requests as vexatious or "
+        "repeated"
     )
     done = await api.post(
         f"/api/cases/{ref}/refuse-vexatious",

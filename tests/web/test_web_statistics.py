@@ -13,7 +13,7 @@ from services.runtime import Runtime
 from statute.exemptions import Role
 
 from case_factory import add_statistics_portfolio
-from conftest import Headers
+from web_support import Headers
 
 PERIOD = {"from": "2025-01-01", "to": "2025-06-30"}
 

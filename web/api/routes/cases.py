@@ -256,13 +256,21 @@ async def decide_cost(
 
 @router.post("/{reference}/refuse-vexatious", response_model=CaseOut, responses=ACT)
 async def refuse_vexatious(
-    ctx: ServiceContextDep, idem: IdempotencyDep, reference: Reference, refusal: RefuseVexatiousIn
-) -> CaseOut:
+    ctx: ServiceContextDep,
+    idem: IdempotencyDep,
+    version: IfMatch,
+    reference: Reference,
+    refusal: RefuseVexatiousIn,
+) -> CaseOut | JSONResponse:
     """Refuse the request as vexatious or repeated under s14 (FOI officer; not under the EIR,
     which refuse a manifestly unreasonable request under reg 12(4)(b)). The refusal notice is
     composed for approval."""
-    view = await actions.refuse_vexatious(ctx, reference, refusal, update_id=idem.update_id())
-    return _out(ctx, view)
+    return await _act(
+        ctx,
+        idem,
+        refusal,
+        lambda key: actions.refuse_vexatious(ctx, reference, refusal, key, version),
+    )
 
 
 @router.post("/{reference}/approve", response_model=CaseOut, responses=ACT)
