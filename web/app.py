@@ -2,7 +2,8 @@
 
     uvicorn --factory web.app:app_from_env --host 127.0.0.1 --port 8000
 
-JSON under ``/api``, the OpenAPI document at ``/openapi.json``, Swagger UI at ``/api/docs``.
+JSON under ``/api``, the OpenAPI document at ``/openapi.json``, Swagger UI at ``/api/docs``; the
+pages (``web/pages``) everywhere else.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from services.runtime import Runtime, TemporalClient
 from settings import Settings, get_settings
 from web.api.errors import install_error_handlers
 from web.api.main import api_router
+from web.pages import install_pages
 
 API_PREFIX = "/api"
 
@@ -52,6 +54,7 @@ def create_app(
     app.state.runtime = runtime
     install_error_handlers(app)
     app.include_router(api_router, prefix=API_PREFIX)
+    install_pages(app)  # the pages, their static files, GOV.UK error pages outside /api
     return app
 
 
