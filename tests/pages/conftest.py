@@ -179,6 +179,7 @@ class Tour:
     axe_source: str
     # Units and approvers never see who asked; officers and managers may (their pages: False).
     applicant_blind: bool = True
+    javascript: bool = True  # off: the page as a browser without JavaScript gets it
     shots: list[Path] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
 
@@ -210,6 +211,9 @@ class Tour:
         html = await self.page.content()
         for trace in REQUESTER_IDENTITY if self.applicant_blind else ():
             assert trace not in html, f"{name}: the requester's identity ({trace}) is on the page"
+        if not self.javascript:
+            # axe needs JavaScript; the same pages are checked in the tours that have it.
+            return html
         await self.page.evaluate(self.axe_source)
         results: dict[str, Any] = await self.page.evaluate(
             "async () => await axe.run(document, {resultTypes: ['violations']})"
@@ -242,15 +246,18 @@ async def tours(
     browser: Browser, base_url: str, axe_source: str, request: pytest.FixtureRequest
 ) -> AsyncIterator[TourFactory]:
     """``await tours("tom-oduya")``: a fresh browser context signed in through the sign-in page
-    (``tours()``: nobody signed in; ``applicant_blind=False`` for roles that may see who asked)."""
+    (``tours()``: nobody signed in; ``applicant_blind=False`` for roles that may see who asked;
+    ``javascript=False`` for a browser without it)."""
     made: list[Tour] = []
     test_name = re.sub(r"^test_", "", request.node.name)[:40]
 
-    async def make(user: str | None = None, *, applicant_blind: bool = True) -> Tour:
-        context = await browser.new_context(base_url=base_url)
+    async def make(
+        user: str | None = None, *, applicant_blind: bool = True, javascript: bool = True
+    ) -> Tour:
+        context = await browser.new_context(base_url=base_url, java_script_enabled=javascript)
         page = await context.new_page()
-        prefix = f"{test_name}-{user or 'anonymous'}"
-        tour = Tour(context, page, base_url, prefix, axe_source, applicant_blind)
+        prefix = f"{test_name}-{user or 'anonymous'}" + ("" if javascript else "-no-js")
+        tour = Tour(context, page, base_url, prefix, axe_source, applicant_blind, javascript)
         page.on("console", tour.on_console)
         page.on("response", tour.on_response)
         made.append(tour)

@@ -275,3 +275,41 @@ async def test_each_role_meets_403_and_404_pages_where_the_work_is_not_theirs(
     kevin = await tours("kevin-ashworth")
     assert kevin.page.url == kevin.url("/")
     await expect(kevin.page.locator(h1)).to_have_text("Signed in as Kevin Ashworth")
+
+
+async def test_a_unit_answers_in_a_browser_without_javascript(
+    tours: TourFactory,
+    start_seed_case: Callable[[], Awaitable[str]],
+    system: ServiceContext,
+    settled: Settled,
+) -> None:
+    ref = await start_seed_case()
+    await settled(system, ref)
+    tom = await tours("tom-oduya", javascript=False)
+    page = tom.page
+    await tom.goto(f"/cases/{ref}/questions/2", "q2")
+    # Every kind's fields show: nothing hides them without JavaScript.
+    for label in ("Estimated hours", "Where and how you searched", "Which public authority"):
+        await expect(page.get_by_label(label, exact=False)).to_be_visible()
+
+    # A second claim slot is one post away, and what was typed comes back.
+    await page.locator("#claims-0-section").select_option("40")
+    await page.locator("#claims-0-reason").fill("typed before changing my mind")
+    await tom.submit("Add another exemption", "q2-second-claim")
+    await expect(page.locator("#claims-1-section")).to_be_visible()
+    await expect(page.locator("#claims-0-reason")).to_have_value("typed before changing my mind")
+
+    # An hours estimate the page cannot read is said on the field, before anything is sent.
+    await page.get_by_role("radio", name=re.compile("cost more than the limit")).check()
+    await page.get_by_label("Estimated hours", exact=False).fill("about ten")
+    await tom.submit("Send answer", "q2-bad-hours")
+    await expect(page.locator("#hours-error")).to_contain_text("Enter the hours as a number")
+
+    # Not held after all: only the searches are sent, not the claim typed earlier.
+    await page.get_by_role("radio", name="We do not hold it").check()
+    await page.get_by_label("Where and how you searched", exact=False).fill(SEARCHES)
+    await tom.submit("Send answer", "q2-sent")
+    await expect(page.locator(".govuk-panel")).to_contain_text("We do not hold it")
+    task = next(t for t in (await case_view(system, ref)).tasks if t.question == 2)
+    assert task.answer is not None and task.answer.claims == []
+    assert task.answer.searches == SEARCHES

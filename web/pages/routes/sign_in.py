@@ -65,7 +65,10 @@ def _same_origin(request: Request) -> bool:
     origin = request.headers.get("origin")
     if origin is None:
         return True  # not sent: the double-submit token decides
-    return urlsplit(origin).netloc == request.headers.get("host", "")
+    # Behind a proxy that rewrites Host, X-Forwarded-Host names the site the browser saw. A
+    # cross-site form cannot set either header, so trusting both opens nothing to forgery.
+    hosts = {request.headers.get("host", ""), request.headers.get("x-forwarded-host", "")}
+    return urlsplit(origin).netloc in hosts - {""}
 
 
 def _sign_in_page(

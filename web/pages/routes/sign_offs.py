@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from domain.case import ExemptionClaim, SignOff, SignOffStatus, Task
+from domain.case import CaseStatus, ExemptionClaim, SignOff, SignOffStatus, Task
 from domain.transitions import APPROVER_ROLES
 from services import actions
 from services import cases as case_service
@@ -120,7 +120,7 @@ async def _decision_page(
             "claims": under_review,
             "guide": GUIDES.get(sign_off.section),
             "likelihoods": LIKELIHOODS,
-            "may_decide": pending and not own and case.status == "sign_off",
+            "may_decide": pending and not own and case.status == CaseStatus.SIGN_OFF,
             "own": own,
             "decided_by": names.get(sign_off.decided_by or ""),
             "decided_by_me": sign_off.decided_by == session.actor.user_id,
