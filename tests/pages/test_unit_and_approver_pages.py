@@ -161,7 +161,7 @@ async def test_units_answer_an_approver_refuses_the_units_revise_and_both_approv
     await expect(page.locator("#claims-1-reason")).to_have_value(S40["reason"])
     await page.locator("#claims-0-public_interest_against").fill(S31["public_interest_against"])
     await priya.submit("Send answer", "q4-sent")
-    await expect(page.locator(".govuk-panel")).to_contain_text("Answer sent")
+    await expect(page.locator(".govuk-panel strong")).to_have_text("We hold some of it")
     await expect(page.locator("main")).to_contain_text("section 31(1)(a)(b), section 40(2)(3)")
     await answer_exempt(priya, ref, 5)
 

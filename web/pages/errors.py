@@ -93,13 +93,19 @@ def error_page(
     detail: str = "",
     *,
     title: str | None = None,
+    lead: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
     page = PAGES.get(status, PAGES[422])
     return render(
         request,
         "pages/error.html",
-        {"title": title or page.title, "lead": page.lead, "detail": detail, "status": status},
+        {
+            "title": title or page.title,
+            "lead": lead or page.lead,
+            "detail": detail,
+            "status": status,
+        },
         status_code=status,
         headers=headers,
     )
@@ -120,9 +126,9 @@ def service_error_page(request: Request, exc: ServiceError) -> Response:
         return error_page(
             request,
             403,
-            "The form was sent without its security token, or with an old one. Go back, reload "
-            "the page and try again.",
+            "Go back, reload the page and try again. Nothing was changed.",
             title="The form could not be sent",
+            lead="The form was sent without its security token, or with an old one.",
         )
     if isinstance(exc, CaseNotFound | NotFound):
         return error_page(request, 404)
