@@ -14,11 +14,9 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 import uvicorn
@@ -27,10 +25,6 @@ from argon2 import PasswordHasher
 from fastapi import FastAPI
 from playwright.async_api import (
     Browser,
-    BrowserContext,
-    ConsoleMessage,
-    Page,
-    Response,
     async_playwright,
 )
 from temporalio.testing import WorkflowEnvironment
@@ -50,43 +44,37 @@ from store.seed import apply_seed, load_seed
 from web.app import create_app
 from worker import build_worker
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTEFACTS = ROOT / "test-artefacts" / "pages"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-DEMO_SEED = ROOT / "cli" / "demo" / "seed.yaml"
-SEED_CASE = ROOT / "cli" / "demo" / "seed_case.yaml"
-PASSWORD = "correct horse battery staple"
+from page_tour import (
+    AXE,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DEMO_SEED,
+    OFFICER,
+    PASSWORD,
+    Tour,
+    TourFactory,
+    seed_document,
+)
+
 # Real argon2 with small parameters: the tests sign in dozens of times.
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-OFFICER = "aisha-rahman"
-# What must never reach a unit's or an approver's page: the seed requester's identity.
-REQUESTER_IDENTITY = ("A. Requester", "requester@example.org")
-SERIOUS = ("serious", "critical")
 
 
 @pytest.fixture(scope="module")
-def pages_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def pages_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     """A store of this module's own, with the demo directory, and a task queue of its own."""
     data = tmp_path_factory.mktemp("pages")
     url = f"sqlite:///{data / 'foiflow.db'}"
     migrate(url)
     with session_scope(get_engine(url)) as session:
         apply_seed(session, load_seed(DEMO_SEED), "seed")
-    return Settings(
+    yield Settings(
         data_dir=data,
         database_url=url,
         temporal_address="127.0.0.1:1",  # never dialled: the app is given the test client
         task_queue=f"pages-{uuid.uuid4()}",
     )
+    dispose_engine(url)
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +105,6 @@ async def opened(pages_worker: Worker, system: ServiceContext) -> AsyncIterator[
         view = await case_view(system, reference)
         if view.status not in CLOSED_STATUSES:
             await actions.withdraw_case(officer, reference, WithdrawIn(reason="test finished"))
-    dispose_engine(system.settings.database_url)
 
 
 @pytest.fixture(scope="module")
@@ -168,79 +155,6 @@ def axe_source() -> str:
     return AXE.read_text("utf-8")
 
 
-@dataclass
-class Tour:
-    """One person's browser: visit pages, check each one, fill forms."""
-
-    context: BrowserContext
-    page: Page
-    base_url: str
-    prefix: str
-    axe_source: str
-    # Units and approvers never see who asked; officers and managers may (their pages: False).
-    applicant_blind: bool = True
-    javascript: bool = True  # off: the page as a browser without JavaScript gets it
-    shots: list[Path] = field(default_factory=list)
-    console_errors: list[str] = field(default_factory=list)
-
-    def on_console(self, message: ConsoleMessage) -> None:
-        # A page answered 403/404/422 is logged as "Failed to load resource": that is the page
-        # itself, tested by status; a failing stylesheet or script is caught by on_response.
-        if message.type == "error" and not message.text.startswith("Failed to load resource"):
-            self.console_errors.append(message.text)
-
-    def on_response(self, response: Response) -> None:
-        if response.request.resource_type != "document" and response.status >= 400:
-            self.console_errors.append(f"{response.status} for {response.url}")
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
-
-    async def goto(self, path: str, name: str) -> str:
-        response = await self.page.goto(self.url(path))
-        assert response is not None
-        return await self.check(name)
-
-    async def check(self, name: str) -> str:
-        """Screenshot, axe, console and requester checks on the page now shown; its HTML."""
-        await self.page.wait_for_load_state("load")
-        ARTEFACTS.mkdir(parents=True, exist_ok=True)
-        shot = ARTEFACTS / f"{self.prefix}-{len(self.shots) + 1:02d}-{name}.png"
-        await self.page.screenshot(path=str(shot), full_page=True)
-        self.shots.append(shot)
-        html = await self.page.content()
-        for trace in REQUESTER_IDENTITY if self.applicant_blind else ():
-            assert trace not in html, f"{name}: the requester's identity ({trace}) is on the page"
-        if not self.javascript:
-            # axe needs JavaScript; the same pages are checked in the tours that have it.
-            return html
-        await self.page.evaluate(self.axe_source)
-        results: dict[str, Any] = await self.page.evaluate(
-            "async () => await axe.run(document, {resultTypes: ['violations']})"
-        )
-        serious = [
-            f"{v['id']} ({v['impact']}): {v['help']} — "
-            + "; ".join(str(n["target"]) for n in v["nodes"][:3])
-            for v in results["violations"]
-            if v["impact"] in SERIOUS
-        ]
-        assert not serious, f"{name}: axe found serious problems:\n" + "\n".join(serious)
-        assert not self.console_errors, f"{name}: console errors: {self.console_errors}"
-        return html
-
-    async def submit(self, button: str, name: str) -> str:
-        """Press the button named ``button`` and check the page it leads to."""
-        async with self.page.expect_navigation():
-            await self.page.get_by_role("button", name=button, exact=True).click()
-        return await self.check(name)
-
-    async def close(self) -> None:
-        await self.context.close()
-
-
-TourFactory = Callable[..., Awaitable[Tour]]
-
-
 @pytest.fixture
 async def tours(
     browser: Browser, base_url: str, axe_source: str, request: pytest.FixtureRequest
@@ -273,13 +187,6 @@ async def tours(
         await tour.close()
 
 
-def seed_document(received_at: str) -> dict[str, Any]:
-    document: dict[str, Any] = yaml.safe_load(SEED_CASE.read_text())
-    document.pop("reference")
-    document["received_at"] = received_at
-    return document
-
-
 @pytest.fixture
 def start_seed_case(
     env: WorkflowEnvironment, system: ServiceContext, opened: list[str]
@@ -290,8 +197,7 @@ def start_seed_case(
 
     async def start() -> str:
         officer = system.acting_as(await resolve_actor(system.engine, OFFICER))
-        received = (await env.get_current_time()).isoformat()
-        started = await intake.start_case(officer, seed_document(received))
+        started = await intake.start_case(officer, seed_document(await env.get_current_time()))
         opened.append(started.reference)
         await actions.route_questions(officer, started.reference, RoutesIn(accept_suggestions=True))
         return started.reference

@@ -7,7 +7,7 @@ import re
 
 from playwright.async_api import expect
 
-from conftest import PASSWORD, TourFactory
+from page_tour import PASSWORD, TourFactory
 
 
 async def test_sign_in_with_a_wrong_password_then_the_right_one_and_sign_out(
@@ -58,6 +58,7 @@ async def test_sign_in_with_a_wrong_password_then_the_right_one_and_sign_out(
     await tour.context.add_cookies([{**session, "expires": -1}])
     await page.goto(tour.url("/tasks"))
     assert "/sign-in" in page.url
+    await tour.check("old-session-refused")
 
 
 async def test_a_form_without_its_csrf_token_is_refused_with_a_403_page(

@@ -15,7 +15,7 @@ from domain.case import CaseStatus
 from services.cases import case_view
 from services.context import ServiceContext
 
-from conftest import Tour, TourFactory
+from page_tour import Tour, TourFactory
 
 Settled = Callable[[ServiceContext, str], Awaitable[None]]
 UK_DATE = re.compile(
@@ -259,6 +259,7 @@ async def test_each_role_meets_403_and_404_pages_where_the_work_is_not_theirs(
         await expect(tom.page.locator(h1)).to_have_text(heading)
     own = await tom.page.goto(tom.url(f"/cases/{ref}/questions/1"))
     assert own is not None and own.status == 200
+    await tom.check("own-question")
 
     david = await tours("david-hughes")
     for path, status, name in (
