@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench services clean histories assets chromium
+.PHONY: run test lint typecheck pytest bench services system-packages clean histories compose assets chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -49,7 +49,22 @@ services:
 		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true; \
 	fi
 
-run: $(STAMP) services assets
+# WeasyPrint draws the PDF letters with the system's Pango, and fonts-liberation gives them an
+# Arial-metric font. Installed from Debian once, only when missing, so `make test` stays fast.
+SYSTEM_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-liberation
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		if command -v apt-get >/dev/null 2>&1; then \
+			sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+			echo "installing $$missing (PDF letters)"; \
+			$$sudo apt-get update -qq && $$sudo apt-get install -y -qq $$missing; \
+		else \
+			echo "PDF letters need: $$missing (not a Debian system: install them yourself)"; \
+		fi; \
+	fi
+
+run: $(STAMP) services system-packages assets
 	$(BIN)/foiflow up
 
 lint: $(STAMP)
@@ -60,13 +75,17 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) services assets chromium
+pytest: $(STAMP) services system-packages assets chromium
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# docker-compose.yml's search attributes, written from the code (tests/test_compose.py checks).
+compose: $(STAMP)
+	$(BIN)/python -m tools.compose
 
 clean:
 	rm -rf $(VENV) .data .mypy_cache .ruff_cache .import_linter_cache node_modules \

@@ -8,16 +8,49 @@ up for the ``temporal`` CLI points foiflow at the same server.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GOVUK_FEED_URL = "https://www.gov.uk/bank-holidays.json"
+ENV_PREFIX = "FOIFLOW_"
+
+
+def _port(value: int) -> int:
+    if not 1 <= value <= 65535:
+        raise PydanticCustomError(
+            "port", "{value} is not a port number (1 to 65535)", {"value": value}
+        )
+    return value
+
+
+Port = Annotated[int, AfterValidator(_port)]
+
+
+def split_address(address: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) as host and port; ValueError when it is not one."""
+    host, sep, port = address.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(f"{address!r} is not HOST:PORT (e.g. 127.0.0.1:7233)")
+    if not 1 <= int(port) <= 65535:
+        raise ValueError(f"{address!r}: {int(port)} is not a port number (1 to 65535)")
+    return host, int(port)
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="FOIFLOW_", env_file=".env", extra="ignore", frozen=True
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
     )
 
     data_dir: Path = Path(".data")
@@ -33,13 +66,26 @@ class Settings(BaseSettings):
     )
     task_queue: str = "foiflow"
     calendar_feed_url: str = GOVUK_FEED_URL
+    # The authority's own letter templates: a file here (e.g. ``letters/response.html``)
+    # replaces foiflow's template of the same name; anything not overridden comes from foiflow.
+    templates_dir: Path | None = None
     # The web app (API and pages).
     web_host: str = "127.0.0.1"
-    web_port: int = Field(default=8000, ge=1, le=65535)
+    web_port: Port = 8000
+    # The Temporal Web UI of the dev server `foiflow up` starts (its gRPC port is the one in
+    # temporal_address). Give each stack its own ports to run two side by side.
+    temporal_ui_port: Port = 8233
     token_ttl_hours: float = Field(default=12, gt=0, le=24 * 90)
     session_ttl_hours: float = Field(default=12, gt=0, le=24 * 90)
     # Signs CSRF tokens. Empty: generated once and kept in $FOIFLOW_DATA_DIR/secret_key.
     secret_key: SecretStr = SecretStr("")
+    # Keys the audit log's hash chains (HMAC-SHA256). Empty: generated once and kept in
+    # $FOIFLOW_DATA_DIR/audit_key. Every process writing one store must share it: set it when the
+    # worker and the web app run on different hosts. Separate from secret_key, which may be
+    # rotated at will; a rotated audit key must stay listed in audit_previous_keys.
+    audit_key: SecretStr = SecretStr("")
+    # Earlier audit keys, comma-separated: rows they signed still verify.
+    audit_previous_keys: SecretStr = SecretStr("")
     # None: Secure cookies unless web_host is a loopback address (plain http in development).
     cookie_secure: bool | None = None
     # Failed logins within the window before further attempts get 429, per username and per
@@ -47,6 +93,110 @@ class Settings(BaseSettings):
     login_window_minutes: int = Field(default=15, ge=1)
     login_max_failures: int = Field(default=5, ge=1)
     login_max_failures_per_address: int = Field(default=20, ge=1)
+
+    # Operations (docs/deploy.md). Logs: readable lines in development, one JSON object per line
+    # in production; never requester data (emails are redacted as a safety net).
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # The worker's Temporal SDK metrics for Prometheus on this port (all interfaces); 0: off.
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    # TLS to Temporal: files in PEM. A client certificate and key give mutual TLS; a CA alone
+    # verifies a server with a private CA. Temporal's own variable names are honoured too.
+    temporal_tls: bool = Field(
+        default=False, validation_alias=AliasChoices("FOIFLOW_TEMPORAL_TLS", "TEMPORAL_TLS")
+    )
+    temporal_tls_cert: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FOIFLOW_TEMPORAL_TLS_CERT", "TEMPORAL_TLS_CERT"),
+    )
+    temporal_tls_key: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FOIFLOW_TEMPORAL_TLS_KEY", "TEMPORAL_TLS_KEY"),
+    )
+    temporal_tls_ca: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("FOIFLOW_TEMPORAL_TLS_CA", "TEMPORAL_TLS_CA"),
+    )
+    temporal_tls_server_name: str = Field(
+        default="",
+        validation_alias=AliasChoices(
+            "FOIFLOW_TEMPORAL_TLS_SERVER_NAME", "TEMPORAL_TLS_SERVER_NAME"
+        ),
+    )
+    # Temporal Cloud's API keys (TLS is then on without further settings).
+    temporal_api_key: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("FOIFLOW_TEMPORAL_API_KEY", "TEMPORAL_API_KEY"),
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _client_certificate_pair(self) -> Settings:
+        # A certificate without its key (or the reverse) cannot make a TLS handshake: say which.
+        if (self.temporal_tls_cert is None) != (self.temporal_tls_key is None):
+            present, missing = (
+                ("temporal_tls_cert", "temporal_tls_key")
+                if self.temporal_tls_key is None
+                else ("temporal_tls_key", "temporal_tls_cert")
+            )
+            raise PydanticCustomError(
+                "tls_pair",
+                "{missing}: must be set with {present} (mutual TLS needs both)",
+                {"missing": env_name(missing), "present": env_name(present)},
+            )
+        return self
+
+    @property
+    def temporal_uses_tls(self) -> bool:
+        return bool(
+            self.temporal_tls
+            or self.temporal_tls_cert
+            or self.temporal_tls_ca
+            or self.temporal_api_key.get_secret_value()
+        )
+
+    @field_validator("temporal_address")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        try:
+            split_address(value)
+        except ValueError as exc:
+            raise PydanticCustomError("address", str(exc)) from None
+        return value
+
+    # Delivery: what links in messages point at, and how the outbox is drained.
+    public_url: str = "http://127.0.0.1:8000"
+    dispatch_in_worker: bool = True  # the worker drains the outbox beside its Temporal work
+    dispatch_interval_seconds: float = Field(default=30, gt=0)
+    delivery_max_attempts: int = Field(default=5, ge=1, le=20)
+    delivery_backoff_seconds: float = Field(default=60, gt=0)  # doubled after each failed try
+    # Messages go out on working days from the authority's send hour (reminders.send_hour) until
+    # this local hour; anything later waits for the next working morning.
+    delivery_until_hour: int = Field(default=18, ge=1, le=24)
+    # The daily digest goes this long after the send hour, so the reminders cases queue at the
+    # send hour are in it.
+    digest_after_minutes: int = Field(default=5, ge=0, le=180)
+    # Email over SMTP. The defaults reach the local sink `foiflow up` starts.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=8025, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_timeout_seconds: float = Field(default=30, gt=0)
+    mail_from: str = "FOI team <foi@foiflow.localhost>"
+    # The local SMTP sink (development): where it listens, under data_dir/mail.
+    mail_sink_port: int = Field(default=8025, ge=1, le=65535)
+    # Chat channels: a JSON POST signed with HMAC-SHA256 of this secret.
+    webhook_secret: SecretStr = SecretStr("")
+    # GOV.UK Notify: an API key, its base URL, and the email template with ((subject)) and
+    # ((body)) placeholders (a route's target may name another).
+    notify_api_key: SecretStr = SecretStr("")
+    notify_base_url: str = "https://api.notifications.service.gov.uk"
+    notify_template_id: str = ""
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
@@ -59,6 +209,25 @@ class Settings(BaseSettings):
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir
+
+
+def env_name(field: str) -> str:
+    """The environment variable that sets ``field`` (its first alias, else the prefixed name)."""
+    info = Settings.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    if isinstance(alias, str):
+        return alias
+    return ENV_PREFIX + field.upper()
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """The first thing wrong with the environment's settings, as ``VARIABLE: reason``."""
+    error = exc.errors()[0]
+    loc = [str(part) for part in error["loc"]]
+    where = env_name(loc[0]) if loc and not loc[0].startswith(ENV_PREFIX) else ".".join(loc)
+    return f"{where}: {error['msg']}" if where else error["msg"]
 
 
 def get_settings() -> Settings:

@@ -7,23 +7,27 @@ The file holds ``regime``, ``channel``, ``requester``, ``request_text`` and opti
 reference one is allocated from the authority's pattern. The same request started twice returns
 the existing case.
 
-A thin adapter: the work is ``services.intake.start_case``, which ``foiflow start`` calls too.
+A thin adapter over ``services.intake.start_case``; ``foiflow start`` reaches the same service
+through the API.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from services.context import open_context
+from services.db import prepare_store
 from services.errors import ServiceError, Unavailable
 from services.intake import IntakeError, build_intake, read_request_file, start_case
 from services.schemas import Started
 from settings import get_settings
-from store.db import migrate
 
 __all__ = ["IntakeError", "build_intake", "main", "read_request_file"]
 
@@ -33,15 +37,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("file", type=Path)
     parser.add_argument("--received-at", type=datetime.fromisoformat, default=None)
     args = parser.parse_args(argv)
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        print(f"error: settings: {first['loc']}: {first['msg']}", file=sys.stderr)
+        return 2
 
     async def run() -> Started:
-        document = read_request_file(args.file)
+        document = read_request_file(args.file)  # before anything is opened or recorded
+        prepare_store(settings)  # an entry point: the store is brought to its schema here
         ctx = await open_context(settings)
         return await start_case(ctx, document, args.received_at)
 
     try:
-        migrate(settings.database_url)  # an entry point: the store is brought to its schema here
         started = asyncio.run(run())
     except ServiceError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -52,4 +61,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter finalisation: it can abort ("PyGILState_Release") while the Temporal core
+    # runtime's threads are alive, turning a clear one-line error into a crash dump.
+    os._exit(code)

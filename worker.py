@@ -7,20 +7,36 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.case_activities import CaseActivities
 from activities.store_adapters import store_activities
-from services.temporal import connect
+from logging_setup import configure_logging
+from services.db import StoreUnavailable, prepare_store
+from services.delivery import run_dispatcher
+from services.errors import ServiceError
+from services.temporal import connect_client, telemetry_runtime
 from settings import Settings, get_settings
 from workflows.request import FoiRequestWorkflow
 
 WORKFLOWS: list[type[Any]] = [FoiRequestWorkflow]
+UNAVAILABLE = 3  # the exit code of every foiflow entry point when a part it needs is down
+# A database still starting (compose brings everything up at once) is waited for: first retry
+# after a second, then twice as long each time, never more than this apart.
+STORE_RETRY_FIRST_S = 1.0
+STORE_RETRY_LONGEST_S = 30.0
+
+log = logging.getLogger("foiflow.worker")
+Sleep = Callable[[float], Awaitable[None]]
 
 # The statute core is pure and deterministic; passing it through loads the bank-holiday data once
 # per process instead of once per workflow run.
@@ -50,22 +66,77 @@ def store_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
     return build_worker(client, settings.task_queue, executor, store_activities(settings))
 
 
-async def run_worker(settings: Settings) -> None:
-    from store.db import migrate
+async def wait_for_store(
+    settings: Settings,
+    *,
+    sleep: Sleep = asyncio.sleep,
+    first: float = STORE_RETRY_FIRST_S,
+    longest: float = STORE_RETRY_LONGEST_S,
+) -> None:
+    """Migrate the store, waiting while the database cannot be reached: one log line per
+    attempt, the waits doubling up to ``longest``. A store no wait can mend (a malformed URL,
+    an unusable data directory) raises ``StoreUnavailable`` at once."""
+    delay, attempt = first, 1
+    while True:
+        try:
+            await asyncio.to_thread(prepare_store, settings)
+        except StoreUnavailable as exc:
+            if not exc.transient:
+                raise
+            log.warning("store not ready (attempt %d; next in %gs): %s", attempt, delay, exc)
+            await sleep(delay)
+            delay, attempt = min(delay * 2, longest), attempt + 1
+            continue
+        if attempt > 1:
+            log.info("store ready after %d attempts", attempt)
+        return
 
-    settings.ensure_data_dir()
-    migrate(settings.database_url)
-    client = await connect(settings)
+
+async def run_worker(settings: Settings) -> None:
+    """The worker, and beside it the dispatcher draining the outbox (unless
+    ``FOIFLOW_DISPATCH_IN_WORKER=false``: then run ``foiflow dispatch`` somewhere)."""
+    await wait_for_store(settings)
+    client = await connect_client(settings, runtime=telemetry_runtime(settings))
     with ThreadPoolExecutor(max_workers=8) as executor:
         worker = store_worker(client, settings, executor)
-        logging.getLogger("foiflow").info("worker polling %s", settings.task_queue)
-        await worker.run()
+        log.info("worker polling %s", settings.task_queue)
+        stop = asyncio.Event()
+        dispatching = (
+            asyncio.create_task(run_dispatcher(settings, client, stop))
+            if settings.dispatch_in_worker
+            else None
+        )
+        try:
+            await worker.run()
+        finally:
+            if dispatching is not None:
+                stop.set()
+                await dispatching
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    asyncio.run(run_worker(get_settings()))
+def main() -> int:
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        print(
+            f"error: settings: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", file=sys.stderr
+        )
+        return 2
+    configure_logging(settings)
+    try:
+        asyncio.run(run_worker(settings))
+    except ServiceError as exc:  # Temporal or the store cannot be used: say which setting
+        log.error("error: %s", exc)
+        return UNAVAILABLE
+    except KeyboardInterrupt:
+        return 0
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Skip interpreter finalisation: it can abort ("PyGILState_Release") while the Temporal core
+    # runtime's threads are alive, turning a clear one-line error into a crash dump.
+    os._exit(code)

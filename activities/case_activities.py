@@ -16,12 +16,20 @@ from collections.abc import Callable
 from typing import Any
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities.ports import CalendarSource, Outbox, ReadModel
 from domain.case import CaseView
 from domain.messages import LoadCalendar, Notification
+from statute.calendar import CalendarError
 
 log = logging.getLogger("foiflow.activities")
+
+# The ``load_calendar`` failures no retry can mend: the case records a problem and waits for a
+# fix (a version that exists, a calendar that covers it) instead of retrying for ever.
+CALENDAR_NOT_FOUND = "CalendarVersionNotFound"
+CALENDAR_UNUSABLE = "CalendarUnusable"
+CALENDAR_FAILURES = frozenset({CALENDAR_NOT_FOUND, CALENDAR_UNUSABLE})
 
 
 def load_calendar_window(source: CalendarSource, request: LoadCalendar) -> dict[str, Any]:
@@ -40,14 +48,18 @@ class CaseActivities:
 
     @activity.defn(name="load_calendar")
     def load_calendar(self, request: LoadCalendar) -> dict[str, Any]:
-        return load_calendar_window(self.calendars, request)
+        try:
+            return load_calendar_window(self.calendars, request)
+        except LookupError as exc:  # the store's ``CalendarVersionNotFound``
+            raise ApplicationError(str(exc), type=CALENDAR_NOT_FOUND, non_retryable=True) from exc
+        except CalendarError as exc:  # an edited row, a window outside the coverage
+            raise ApplicationError(str(exc), type=CALENDAR_UNUSABLE, non_retryable=True) from exc
 
     @activity.defn(name="send_notification")
     def send_notification(self, notification: Notification) -> bool:
-        """Queue a reminder or escalation; False when a retried activity queued it before."""
-        queued = self.outbox.enqueue(
-            notification.key, notification.audience, notification.subject, notification.body
-        )
+        """Queue a message (a reminder, an escalation, a notice of what happened); False when a
+        retried activity queued it before."""
+        queued = self.outbox.enqueue(notification)
         # The key names reference, kind, audience and date only: no personal data in logs.
         log.info("notification %s %s", notification.key, "queued" if queued else "already queued")
         return queued

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from domain.case import CaseView
+from domain.messages import Notification
 from statute.calendar import CalendarData
 
 
@@ -20,8 +21,8 @@ class CalendarSource(Protocol):
 class Outbox(Protocol):
     """Notifications waiting to be sent, exactly once per key."""
 
-    def enqueue(self, key: str, audience: str, subject: str, body: str) -> bool:
-        """True when queued now; False when ``key`` was queued before."""
+    def enqueue(self, notification: Notification) -> bool:
+        """True when queued now; False when its key was queued before."""
         ...
 
 

@@ -9,7 +9,9 @@ from sqlalchemy import Engine
 
 from activities.case_activities import CaseActivities
 from domain.case import CaseView
+from domain.messages import Notification
 from settings import Settings
+from store.audit_keys import configure_audit
 from store.calendars import calendar_repository
 from store.db import get_engine, session_scope
 from store.outbox import enqueue_notification
@@ -22,9 +24,18 @@ class StoreOutbox:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def enqueue(self, key: str, audience: str, subject: str, body: str) -> bool:
+    def enqueue(self, notification: Notification) -> bool:
         with session_scope(self.engine) as session:
-            return enqueue_notification(session, key, audience, subject, body)
+            return enqueue_notification(
+                session,
+                notification.key,
+                notification.audience,
+                notification.subject,
+                notification.body,
+                reference=notification.reference,
+                kind=notification.kind,
+                facts=notification.facts,
+            )
 
 
 class StoreReadModel:
@@ -42,6 +53,7 @@ def store_activities(settings: Settings) -> CaseActivities:
     """The activities on the store ``settings`` names. One engine per database URL per process
     (``store.db.get_engine``), shared by the activity threads: SQLAlchemy engines are
     thread-safe."""
+    configure_audit(settings)  # the projection signs the audit log with the settings' key
     engine = get_engine(settings.database_url)
     return CaseActivities(
         calendars=calendar_repository(settings),

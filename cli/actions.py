@@ -1,7 +1,8 @@
-"""Every human action on a case, from the terminal: one service call each.
+"""Every human action on a case, from the terminal: one API request each, as the logged-in user.
 
-The workflow checks the ``--as`` user's roles and units and refuses what they may not do, with
-the reason; nothing is recorded then.
+Input is checked here first (a usage error, exit 2, before anything is sent); the workflow then
+checks the user's roles and units and refuses what they may not do, with the reason — nothing
+is recorded then.
 """
 
 from __future__ import annotations
@@ -10,21 +11,23 @@ from datetime import datetime
 from pathlib import Path
 
 import typer
-import yaml
 from pydantic import ValidationError
 
-from cli.common import AS_USER, USAGE, call, fail, invalid
-from domain.case import Answer, AnswerKind, CaseView
+from cli.api_client import case_path, logged_in
+from cli.common import REFUSED, USAGE, fail, invalid
+from domain.case import Answer, AnswerKind
 from domain.messages import Route
-from services import actions
-from services.context import ServiceContext
-from services.routing import suggest_routes
+from services.actions import read_answer_file
+from services.errors import ServiceError
+from services.files import read_text_file
 from services.schemas import (
     ApproveIn,
+    CaseOut,
     ClockEventIn,
     CostIn,
     ReassignIn,
     RoutesIn,
+    RouteSuggestion,
     SignOffIn,
     WithdrawIn,
 )
@@ -34,7 +37,6 @@ from statute.clock import ClockEventKind
 def route(
     reference: str,
     routes: list[str] = typer.Argument(None, help="QUESTION=UNIT pairs, e.g. 1=vawg 4=hate-crime."),
-    as_user: str = AS_USER,
     accept_suggestions: bool = typer.Option(
         False, "--accept-suggestions", help="Route every unrouted question as the rules suggest."
     ),
@@ -45,19 +47,20 @@ def route(
         digits, _, unit = item.partition("=")
         if not digits.isdigit() or not unit:
             fail(f"routes: {item!r} is not QUESTION=UNIT", USAGE)
-        pairs.append(Route(question=int(digits), unit=unit))
-    if not pairs and not accept_suggestions:
-        for s in call(lambda ctx: suggest_routes(ctx, reference), as_user):
-            typer.echo(f"Q{s.question}: suggested {', '.join(s.units) or '(no rule matches)'}")
-        fail("routes: give QUESTION=UNIT pairs or --accept-suggestions", USAGE)
-    wanted = RoutesIn(routes=pairs, accept_suggestions=accept_suggestions)
-
-    async def act(ctx: ServiceContext) -> tuple[int, CaseView]:
-        planned = await actions.plan_routes(ctx, reference, wanted)
-        view = await actions.route_questions(ctx, reference, RoutesIn(routes=planned))
-        return len(planned), view
-
-    count, view = call(act, as_user)
+        try:
+            pairs.append(Route(question=int(digits), unit=unit))
+        except ValidationError as exc:
+            invalid(exc, "routes")
+    with logged_in() as (api, _):
+        if not pairs and not accept_suggestions:
+            suggestions = api.get(list[RouteSuggestion], case_path(reference, "suggestions"))
+            for s in suggestions:
+                typer.echo(f"Q{s.question}: suggested {', '.join(s.units) or '(no rule matches)'}")
+            fail("routes: give QUESTION=UNIT pairs or --accept-suggestions", USAGE)
+        before = {t.question for t in api.get(CaseOut, case_path(reference)).tasks}
+        wanted = RoutesIn(routes=pairs, accept_suggestions=accept_suggestions)
+        view = api.post(CaseOut, case_path(reference, "routes"), wanted.model_dump(mode="json"))
+    count = len({t.question for t in view.tasks} - before)
     typer.echo(f"{reference}: {count} question(s) routed; status {view.status}")
 
 
@@ -66,32 +69,31 @@ def reassign(
     question: int,
     unit: str,
     reason: str = typer.Option(..., "--reason"),
-    as_user: str = AS_USER,
 ) -> None:
     """Move a question to another unit; the history keeps where it was."""
     try:
         move = ReassignIn(unit=unit, reason=reason)
     except ValidationError as exc:
         invalid(exc)
-    call(lambda ctx: actions.reassign_task(ctx, reference, question, move), as_user)
+    with logged_in() as (api, _):
+        api.post(
+            CaseOut, case_path(reference, "questions", question, "reassign"), move.model_dump()
+        )
     typer.echo(f"{reference}: Q{question} now with {unit}")
 
 
 def _answer_file(file: Path) -> Answer:
+    # Unreadable, binary or oversized files, unknown fields and texts over the limits: one line,
+    # found before anything is sent.
     try:
-        parsed = yaml.safe_load(file.read_text("utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        fail(f"--file: {exc}")
-    try:
-        return Answer.model_validate(parsed)
-    except ValidationError as exc:
-        invalid(exc, "answer", code=1)
+        return read_answer_file(file)
+    except ServiceError as exc:
+        fail(str(exc), USAGE if exc.field.startswith("--") else REFUSED)
 
 
 def answer(
     reference: str,
     question: int,
-    as_user: str = AS_USER,
     kind: AnswerKind | None = typer.Option(None, "--kind", help="Simple answers without claims."),
     information: str = typer.Option("", help="What is disclosed."),
     searches: str = typer.Option("", help="Where and how it was searched for (not held)."),
@@ -107,29 +109,37 @@ def answer(
     elif kind is None:
         fail("--kind: give the kind of answer, or --file for one with exemption claims", USAGE)
     else:
-        the_answer = Answer(
-            kind=kind,
-            information=information,
-            searches=searches,
-            hours=hours,
-            transfer_to=transfer_to or None,
+        try:
+            the_answer = Answer(
+                kind=kind,
+                information=information,
+                searches=searches,
+                hours=hours,
+                transfer_to=transfer_to or None,
+            )
+        except ValidationError as exc:
+            invalid(exc, "answer")
+    with logged_in() as (api, _):
+        view = api.post(
+            CaseOut,
+            case_path(reference, "questions", question, "answer"),
+            the_answer.model_dump(mode="json"),
         )
-    view = call(lambda ctx: actions.answer_task(ctx, reference, question, the_answer), as_user)
     typer.echo(f"{reference}: Q{question} answered ({the_answer.kind}); status {view.status}")
 
 
 def sign_off(
     reference: str,
     section: str,
-    as_user: str = AS_USER,
     reject: bool = typer.Option(False, "--reject"),
     reason: str = typer.Option("", "--reason"),
 ) -> None:
     """Approve (or --reject with a reason) an exemption claimed on the case."""
     decision = SignOffIn(approve=not reject, reason=reason)
-    view = call(lambda ctx: actions.decide_sign_off(ctx, reference, section, decision), as_user)
+    with logged_in() as (api, _):
+        view = api.post(CaseOut, case_path(reference, "sign-offs", section), decision.model_dump())
     typer.echo(
-        f"{reference}: s{section.lstrip('s')} {'rejected' if reject else 'approved'}; "
+        f"{reference}: s{section.lstrip('sS')} {'rejected' if reject else 'approved'}; "
         f"status {view.status}"
     )
 
@@ -137,7 +147,6 @@ def sign_off(
 def clock(
     reference: str,
     kind: ClockEventKind,
-    as_user: str = AS_USER,
     extension: str = typer.Option("", help="public_interest, reg7, …"),
     working_days: int | None = typer.Option(None, "--working-days"),
     until: datetime | None = typer.Option(
@@ -162,49 +171,54 @@ def clock(
         )
     except ValidationError as exc:
         invalid(exc)
-    view = call(lambda ctx: actions.record_clock_event(ctx, reference, event), as_user)
+    with logged_in() as (api, _):
+        view = api.post(
+            CaseOut,
+            case_path(reference, "clock-events"),
+            event.model_dump(mode="json", exclude_none=True),
+        )
     typer.echo(f"{reference}: {kind.value} recorded; due {view.clock.due_date or 'paused'}")
 
 
 def cost(
     reference: str,
-    as_user: str = AS_USER,
     refuse: bool = typer.Option(..., "--refuse/--continue"),
     advice: str = typer.Option("", help="s16 advice on narrowing the request."),
 ) -> None:
     """Decide a case over the s12 cost limit: refuse with advice, or continue."""
     decision = CostIn(refuse=refuse, advice=advice)
-    view = call(lambda ctx: actions.decide_cost(ctx, reference, decision), as_user)
+    with logged_in() as (api, _):
+        view = api.post(CaseOut, case_path(reference, "cost-decision"), decision.model_dump())
     typer.echo(f"{reference}: status {view.status}")
 
 
 def approve(
     reference: str,
-    as_user: str = AS_USER,
     text_file: Path | None = typer.Option(None, "--text-file", help="The edited letter."),
 ) -> None:
     """Approve the composed response (optionally with your edited text)."""
     try:
-        text = text_file.read_text("utf-8") if text_file else None
-    except OSError as exc:
-        fail(f"--text-file: {exc}", USAGE)
-    call(lambda ctx: actions.approve_response(ctx, reference, ApproveIn(text=text)), as_user)
+        text = read_text_file(text_file, "--text-file") if text_file else None
+    except ServiceError as exc:
+        fail(str(exc), USAGE)
+    with logged_in() as (api, _):
+        api.post(CaseOut, case_path(reference, "approve"), ApproveIn(text=text).model_dump())
     typer.echo(f"{reference}: response approved")
 
 
-def issue(reference: str, as_user: str = AS_USER) -> None:
+def issue(reference: str) -> None:
     """Record the approved response as sent today."""
-    view = call(lambda ctx: actions.issue_response(ctx, reference), as_user)
+    with logged_in() as (api, _):
+        view = api.post(CaseOut, case_path(reference, "issue"))
     timing = "on time" if view.on_time_with_extensions else "LATE"
     typer.echo(f"{reference}: issued {timing} (due {view.clock.due_date}); outcome {view.outcome}")
 
 
-def withdraw(
-    reference: str, as_user: str = AS_USER, reason: str = typer.Option(..., "--reason")
-) -> None:
+def withdraw(reference: str, reason: str = typer.Option(..., "--reason")) -> None:
     """Close a case the requester withdrew."""
     withdrawal = WithdrawIn(reason=reason)
-    call(lambda ctx: actions.withdraw_case(ctx, reference, withdrawal), as_user)
+    with logged_in() as (api, _):
+        api.post(CaseOut, case_path(reference, "withdraw"), withdrawal.model_dump())
     typer.echo(f"{reference}: withdrawn")
 
 

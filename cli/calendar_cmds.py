@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import typer
 
+from cli.common import UNAVAILABLE
 from cli.common import fail as _fail  # the one way every command fails
+from services.db import StoreUnavailable, calendar_store, store_errors
 from settings import get_settings
 from statute.calendar import (
     DIVISION_NAMES,
@@ -23,7 +27,7 @@ from statute.calendar import (
     divisions_in_words,
     long_date,
 )
-from store.calendars import calendar_repository
+from store.calendars import CalendarRepository
 from store.govuk_feed import FeedError, fetch_bank_holidays
 
 ALL_DIVISIONS = "all"
@@ -34,25 +38,37 @@ app = typer.Typer(
 )
 
 
+@contextmanager
+def _store() -> Iterator[CalendarRepository]:
+    """The stored versions; a store that cannot be used (or written) is one line, exit 3."""
+    settings = get_settings()
+    try:
+        repository = calendar_store(settings)
+        with store_errors(settings):
+            yield repository
+    except StoreUnavailable as exc:
+        _fail(str(exc), UNAVAILABLE)
+
+
 @app.command("show")
 def show(
     all_versions: bool = typer.Option(False, "--all", help="List every stored version."),
 ) -> None:
     """The calendar deadlines are computed with: version, fingerprint, coverage."""
-    repo = calendar_repository(get_settings())
-    try:
-        if all_versions:
-            versions = repo.versions()
-            for data in versions:
-                marker = "*" if data is versions[-1] else " "
-                typer.echo(
-                    f"{marker} v{data.version}\t{data.fingerprint}\t{data.coverage_start} to "
-                    f"{data.coverage_end}\t{len(data.holidays)} holidays\t{data.source}"
-                )
-            return
-        data = repo.latest()
-    except CalendarError as exc:
-        _fail(str(exc))
+    with _store() as repo:
+        try:
+            if all_versions:
+                versions = repo.versions()
+                for data in versions:
+                    marker = "*" if data is versions[-1] else " "
+                    typer.echo(
+                        f"{marker} v{data.version}\t{data.fingerprint}\t{data.coverage_start} "
+                        f"to {data.coverage_end}\t{len(data.holidays)} holidays\t{data.source}"
+                    )
+                return
+            data = repo.latest()
+        except CalendarError as exc:
+            _fail(str(exc))
     for line in describe(data):
         typer.echo(line)
 
@@ -83,19 +99,20 @@ def refresh(
 ) -> None:
     """Fetch the GOV.UK bank-holidays feed; store a new version if anything changed."""
     feed_url = url or get_settings().calendar_feed_url
-    repo = calendar_repository(get_settings())
-    try:
-        latest = repo.latest()
-        feed = fetch_bank_holidays(feed_url)
-        # Merge rather than replace: hand-proclaimed holidays and years GOV.UK no longer lists stay.
-        merged = latest.refreshed(feed)
-        changes = merged.diff(latest)
-        if not changes:
-            typer.echo(f"calendar v{latest.version} ({latest.fingerprint}) is up to date")
-            return
-        saved = repo.save_new(merged)
-    except (FeedError, CalendarError) as exc:
-        _fail(str(exc))
+    with _store() as repo:
+        try:
+            latest = repo.latest()
+            feed = fetch_bank_holidays(feed_url)
+            # Merge rather than replace: hand-proclaimed holidays and years GOV.UK no longer
+            # lists stay.
+            merged = latest.refreshed(feed)
+            changes = merged.diff(latest)
+            if not changes:
+                typer.echo(f"calendar v{latest.version} ({latest.fingerprint}) is up to date")
+                return
+            saved = repo.save_new(merged)
+        except (FeedError, CalendarError) as exc:
+            _fail(str(exc))
     typer.echo(f"calendar v{saved.version} ({saved.fingerprint}) saved from {feed_url}:")
     for line in changes:
         typer.echo(f"  {line}")
@@ -128,16 +145,16 @@ def add(
         divisions = [division]
     else:
         _fail(f"division: {division!r} is not one of {', '.join(DIVISIONS)}, {ALL_DIVISIONS}")
-    repo = calendar_repository(get_settings())
-    try:
-        latest = repo.latest()
-        source = f"{when} added by hand ({division}): {reason.strip()}"
-        updated = latest.with_proclaimed(
-            when, divisions, reason, version=latest.version, source=source
-        )
-        saved = repo.save_new(updated)
-    except CalendarError as exc:
-        _fail(str(exc))
+    with _store() as repo:
+        try:
+            latest = repo.latest()
+            source = f"{when} added by hand ({division}): {reason.strip()}"
+            updated = latest.with_proclaimed(
+                when, divisions, reason, version=latest.version, source=source
+            )
+            saved = repo.save_new(updated)
+        except CalendarError as exc:
+            _fail(str(exc))
     typer.echo(f"calendar v{saved.version} ({saved.fingerprint}) saved:")
     for line in saved.diff(latest):
         typer.echo(f"  {line}")
@@ -148,10 +165,21 @@ def add(
 
 @app.command("notify")
 def notify(
-    version: int = typer.Option(0, "--version", help="The version to announce (default: latest)."),
+    version: int | None = typer.Option(
+        None, "--version", help="A stored version to announce (default: the latest)."
+    ),
 ) -> None:
-    """Tell every running case about a calendar version (a Temporal batch signal)."""
-    if not tell_running_cases(version or calendar_repository(get_settings()).latest().version):
+    """Tell every running case about a calendar version (a Temporal batch signal).
+
+    Only a stored version is announced: running cases load the version they are told of, and
+    one that does not exist would only give each of them a problem to report.
+    """
+    with _store() as repo:
+        try:
+            announced = repo.latest() if version is None else repo.get(version)
+        except CalendarError as exc:
+            _fail(f"{exc}; `foiflow calendar show --all` lists them")
+    if not tell_running_cases(announced.version):
         raise typer.Exit(code=1)
 
 

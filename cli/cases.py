@@ -1,8 +1,8 @@
-"""Case commands: list and show cases, my tasks and sign-offs, start a case — and (registered from
-``cli.actions``) every human action on one.
+"""Case commands: list and show cases, my tasks and sign-offs, start a case, read its letter —
+and (registered from ``cli.actions``) every human action on one.
 
-Each command is a thin adapter: options in, one service call (``services``), rich output. The
-user is named with ``--as USER`` (an id from ``foiflow store users list``) until logins exist.
+Each command is a thin adapter over the foiflow API: options in, one request (as the logged-in
+user, see ``foiflow login``), rich output. What the caller may see and do is the server's call.
 """
 
 from __future__ import annotations
@@ -15,21 +15,21 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from cli import actions
-from cli.common import AS_USER, AS_USER_OPTIONAL, USAGE, call, console, fail, invalid
-from domain.case import CaseView
+from cli.api_client import case_path, logged_in
+from cli.common import USAGE, console, fail, invalid
 from domain.transitions import PAUSED_STATUSES
-from services.cases import (
-    actions_for,
-    get_case,
-    get_letter,
-    list_cases,
-    list_my_sign_offs,
-    list_my_tasks,
+from services.errors import Rejected
+from services.intake import IntakeError, read_request_file
+from services.schemas import (
+    CaseOut,
+    CasePage,
+    CaseQuery,
+    MySignOff,
+    MyTask,
+    RequestDocument,
+    RouteSuggestion,
+    Started,
 )
-from services.context import ServiceContext
-from services.intake import IntakeError, read_request_file, start_case
-from services.routing import suggest_units, unrouted_questions
-from services.schemas import AvailableAction, CaseFilters, RouteSuggestion
 
 JSON = typer.Option(False, "--json", help="As JSON, for scripts.")
 
@@ -40,59 +40,82 @@ def _days(left: int | None) -> str:
     return f"{-left} late" if left < 0 else str(left)
 
 
+def _pages(total: int, per_page: int) -> int:
+    return max(1, -(-total // per_page))
+
+
 # ---- reading -------------------------------------------------------------------------------
 
 
 def cases(
     status: str = typer.Option("", help="Only cases with this status, e.g. in_progress."),
-    overdue: bool = typer.Option(False, "--overdue", help="Only overdue cases."),
     unit: str = typer.Option("", help="Only cases with a question owned by this unit."),
-    as_user: str = AS_USER_OPTIONAL,
+    regime: str = typer.Option("", help="Only cases under this regime (foia, eir, foisa)."),
+    overdue: bool | None = typer.Option(
+        None, "--overdue/--not-overdue", help="Only open cases past their due date (or not)."
+    ),
+    due_before: str = typer.Option("", "--due-before", help="Only cases due before YYYY-MM-DD."),
+    page: int = typer.Option(1, help="Which page."),
+    per_page: int = typer.Option(50, "--per-page", help="Cases per page (at most 200)."),
+    as_json: bool = JSON,
 ) -> None:
-    """Every case with its status and due date (from Temporal visibility)."""
+    """The cases you may know, soonest due first, with status and due date; a page at a time."""
     try:
-        filters = CaseFilters.model_validate(
-            {"status": status or None, "overdue": overdue, "unit": unit or None}
+        query = CaseQuery.model_validate(
+            {
+                "status": status or None,
+                "unit": unit or None,
+                "regime": regime or None,
+                "overdue": overdue,
+                "due_before": due_before or None,
+                "page": page,
+                "per_page": per_page,
+            }
         )
     except ValidationError as exc:
-        invalid(exc)
-    rows = call(lambda ctx: list_cases(ctx, filters), as_user)
-    table = Table("reference", "status", "due", "overdue", "units", title=f"{len(rows)} case(s)")
-    for row in rows:
+        # Checked here, so a typo is named by its option before anything is sent.
+        problem = Rejected.from_validation(exc)
+        fail(f"--{problem.field.replace('_', '-')}: {problem.reason}", USAGE)
+    params = query.model_dump(mode="json", exclude_none=True)
+    with logged_in() as (api, _):
+        found = api.get(CasePage, "/api/cases", params=params)
+    if as_json:
+        typer.echo(found.model_dump_json(indent=2))
+        return
+    table = Table("reference", "status", "regime", "due", "overdue", "units")
+    for row in found.items:
         table.add_row(
             row.reference,
             row.status or "",
+            row.regime,
             str(row.due_date or "paused"),
             "yes" if row.overdue else "",
             ", ".join(row.units),
         )
-    console().print(table)
+    out = console()
+    out.print(table)
+    pages = _pages(found.total, found.per_page)
+    out.print(f"page {found.page} of {pages} ({found.total} cases)", highlight=False)
 
 
-def case(
-    reference: str,
-    as_user: str = AS_USER_OPTIONAL,
-    as_json: bool = typer.Option(False, "--json", help="The full state as JSON."),
-) -> None:
-    """One case: clock with explanation, questions (with suggested units until routed) and
-    owners, sign-offs, reminders, timeline — and, with --as, what that user may do now."""
-
-    async def show(
-        ctx: ServiceContext,
-    ) -> tuple[CaseView, list[RouteSuggestion], list[AvailableAction]]:
-        view = await get_case(ctx, reference)
-        suggestions = await suggest_units(ctx, unrouted_questions(view))
-        if ctx.actor is None:
-            view = view.for_unit()  # without --as the terminal is no one in particular
-        return view, suggestions, actions_for(view, ctx.actor)
-
-    view, suggestions, may = call(show, as_user)
+def case(reference: str, as_json: bool = JSON) -> None:
+    """One case as you may see it: clock with explanation, questions (with suggested units
+    until routed) and owners, sign-offs, reminders, timeline, and what you may do now."""
+    with logged_in() as (api, _):
+        view = api.get(CaseOut, case_path(reference))
+        routed = {t.question for t in view.tasks}
+        suggestions: list[RouteSuggestion] = []
+        if any(q.number not in routed for q in view.questions):
+            suggestions = api.get(list[RouteSuggestion], case_path(reference, "suggestions"))
     if as_json:
         typer.echo(view.model_dump_json(indent=2))
         return
     out = console()
     clock = view.clock
     out.print(f"[bold]{view.reference}[/bold]  {view.regime.upper()}  status: {view.status}")
+    if view.requester is not None:
+        contact = f" <{view.requester.email}>" if view.requester.email else ""
+        out.print(f"requester: {view.requester.name}{contact}", highlight=False)
     due = clock.due_date or "paused"
     out.print(
         f"received {clock.received_on}; due {due}; {clock.working_days_elapsed} working days "
@@ -106,15 +129,14 @@ def case(
         out.print(f"sign-off s{s.section} ({s.required_role}): {s.status} {s.decided_by or ''}")
     for r in view.reminders:
         out.print(f"reminder {r.on} {r.kind} → {r.audience}")
-    if as_user:
-        labels = ", ".join(a.label for a in may) or "nothing now"
-        out.print(f"{as_user} may: {labels}", highlight=False)
+    labels = ", ".join(a.label for a in view.actions) or "nothing now"
+    out.print(f"You may: {labels}", highlight=False)
     out.print("[bold]timeline[/bold]")
     for e in view.timeline:
         out.print(f"  {e.at:%Y-%m-%d %H:%M} {e.actor}: {e.text}", highlight=False)
 
 
-def _questions(view: CaseView, suggestions: list[RouteSuggestion]) -> Table:
+def _questions(view: CaseOut, suggestions: list[RouteSuggestion]) -> Table:
     """Routed questions with their owners; unrouted ones with the units the rules suggest."""
     table = Table("Q", "question", "unit", "status", "due", "answer", title="questions")
     tasks = {t.question: t for t in view.tasks}
@@ -133,15 +155,17 @@ def _questions(view: CaseView, suggestions: list[RouteSuggestion]) -> Table:
     return table
 
 
-def letter(reference: str, as_user: str = AS_USER_OPTIONAL) -> None:
+def letter(reference: str) -> None:
     """The composed response letter (refusal notice where anything is withheld)."""
-    draft = call(lambda ctx: get_letter(ctx, reference), as_user)
-    typer.echo(draft.text)
+    with logged_in() as (api, _):
+        text = api.text(case_path(reference, "letter"))
+    typer.echo(text)
 
 
-def tasks(as_user: str = AS_USER, as_json: bool = JSON) -> None:
+def tasks(as_json: bool = JSON) -> None:
     """Open tasks of my units: the unit's deadline, the case's statutory deadline, days left."""
-    rows = call(list_my_tasks, as_user)
+    with logged_in() as (api, login):
+        rows = api.get(list[MyTask], "/api/tasks")
     if as_json:
         typer.echo("[" + ",".join(r.model_dump_json() for r in rows) + "]")
         return
@@ -153,7 +177,7 @@ def tasks(as_user: str = AS_USER, as_json: bool = JSON) -> None:
         "internal due",
         "statutory due",
         "working days left",
-        title=f"{len(rows)} open task(s) for {as_user}",
+        title=f"{len(rows)} open task(s) for {login.username}",
     )
     for t in rows:
         table.add_row(
@@ -168,9 +192,10 @@ def tasks(as_user: str = AS_USER, as_json: bool = JSON) -> None:
     console().print(table)
 
 
-def sign_offs(as_user: str = AS_USER, as_json: bool = JSON) -> None:
+def sign_offs(as_json: bool = JSON) -> None:
     """Exemptions waiting for my role's sign-off (never ones I recommended)."""
-    rows = call(list_my_sign_offs, as_user)
+    with logged_in() as (api, login):
+        rows = api.get(list[MySignOff], "/api/sign-offs")
     if as_json:
         typer.echo("[" + ",".join(r.model_dump_json() for r in rows) + "]")
         return
@@ -182,7 +207,7 @@ def sign_offs(as_user: str = AS_USER, as_json: bool = JSON) -> None:
         "recommended by",
         "statutory due",
         "working days left",
-        title=f"{len(rows)} sign-off(s) waiting for {as_user}",
+        title=f"{len(rows)} sign-off(s) waiting for {login.username}",
     )
     for s in rows:
         table.add_row(
@@ -199,14 +224,27 @@ def sign_offs(as_user: str = AS_USER, as_json: bool = JSON) -> None:
 
 def start(
     file: Path,
-    received_at: datetime | None = typer.Option(None, "--received-at"),
+    received_at: datetime | None = typer.Option(
+        None, "--received-at", help="When the request arrived, with a time zone (default now)."
+    ),
 ) -> None:
     """Start a case from a YAML/JSON request file; prints its reference and due date."""
+    if received_at is not None and received_at.tzinfo is None:
+        fail("--received-at: give a time zone, e.g. 2026-11-24T10:00:00+00:00", USAGE)
     try:
         document = read_request_file(file)
     except IntakeError as exc:
         fail(str(exc), USAGE)
-    started = call(lambda ctx: start_case(ctx, document, received_at), rejected_code=USAGE)
+    if received_at is not None:
+        document["received_at"] = received_at
+    try:
+        checked = RequestDocument.model_validate(document)
+    except ValidationError as exc:
+        invalid(exc)
+    with logged_in() as (api, _):
+        started = api.post(
+            Started, "/api/cases", checked.model_dump(mode="json", exclude_none=True)
+        )
     typer.echo(
         f"{started.reference}\tdue {started.due_date or 'paused'}"
         + (" (already open)" if started.existing else "")

@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from cli.common import UNAVAILABLE
 from cli.common import fail as _fail  # the one way every command fails
+from services.db import StoreUnavailable, calendar_store, store_errors
 from settings import get_settings
 from statute import (
     REGIMES,
@@ -34,7 +36,6 @@ from statute import (
 )
 from statute.clock import LONDON
 from statute.regimes import Regime
-from store.calendars import calendar_repository
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A receipt DATE has no time of day; noon London time is unambiguous on every day of the year,
@@ -76,10 +77,14 @@ def deadline(
         _fail(str(exc), code=2)
     if explain and (as_json or len(dates) != 1):
         _fail("--explain: give exactly one DATE (and not --json)", code=2)
+    settings = get_settings()
     try:
-        data = calendar_repository(get_settings()).latest()
+        with store_errors(settings):
+            data = calendar_store(settings).latest()
     except CalendarError as exc:
         _fail(f"calendar: {exc}", code=1)
+    except StoreUnavailable as exc:
+        _fail(str(exc), code=UNAVAILABLE)
     calendar = calendar_for(chosen, data)
     options = ClockOptions(roll_non_working_receipt=roll_non_working_receipt)
 

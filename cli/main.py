@@ -7,7 +7,9 @@ import sys
 
 import typer
 
-from cli import calendar_cmds, cases, deadline, store_cmds, up
+from cli import calendar_cmds, cases, deadline, dispatch_cmds, doctor, login, store_cmds, up
+from services.audit import configure_audit_keys
+from settings import get_settings
 
 app = typer.Typer(
     name="foiflow",
@@ -15,11 +17,24 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+
+@app.callback()
+def _audit_keys() -> None:
+    # Any command may write the audit log (seeding, settings, the worker `up` runs): with the
+    # settings' key, read when first needed, so commands that never log read no settings for it.
+    configure_audit_keys(get_settings)
+
+
 app.command("deadline")(deadline.deadline)
 app.command("up")(up.up)
+app.command("dispatch")(dispatch_cmds.dispatch)
+app.command("doctor")(doctor.doctor)
+login.register(app)
 cases.register(app)
 app.add_typer(calendar_cmds.app, name="calendar")
 app.add_typer(store_cmds.app, name="store")
+app.add_typer(dispatch_cmds.app, name="delivery")
 
 
 def main() -> None:

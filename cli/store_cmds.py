@@ -12,25 +12,34 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import TypeVar
 
 import typer
 from pydantic import ValidationError
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
-from sqlmodel import col
 
+from cli.common import UNAVAILABLE
 from cli.common import fail as _fail  # the one way every command fails
 from domain.case import CaseView
+from services.audit import (
+    DEFAULT_GRACE,
+    AuditKeyError,
+    AuditReport,
+    configure_audit_keys,
+    verify_audit_log,
+)
+from services.db import StoreUnavailable, prepare_store, store_errors
+from services.errors import ServiceError, Unavailable
+from services.retention import erase_expired
+from services.temporal import connect_client
 from settings import Settings, get_settings
 from statute.exemptions import Role
 from store import refdata
-from store.audit import verify_audit
-from store.db import get_engine, migrate, session_scope
-from store.models import AuditRow
+from store.db import current_revision, session_scope
 from store.rebuild import rebuild_read_model
 from store.refdata import RefDataError
 from store.schema import RoutingRuleSpec, UnitSpec, UserSpec, validation_problems
@@ -70,17 +79,31 @@ def _shown(url: str) -> str:
 
 
 def _engine(settings: Settings) -> Engine:
-    url = settings.database_url
+    """The store, its schema brought up to date (a no-op at head: created on first use); one
+    line naming the setting to check (exit 3) when it cannot be used."""
     try:
-        migrate(url)  # a no-op at head: the store is created on first use
-    except OperationalError as exc:
-        _fail(f"cannot open the store at {_shown(url)}: {exc.orig}")
-    return get_engine(url)
+        engine = prepare_store(settings)
+    except StoreUnavailable as exc:
+        _fail(str(exc), UNAVAILABLE)
+    configure_audit_keys(settings)  # edits are logged on keyed chains
+    return engine
+
+
+@contextmanager
+def _store_writes(settings: Settings) -> Iterator[None]:
+    """A write the store refuses (a read-only database, a server gone away): one line, exit 3."""
+    try:
+        with store_errors(settings):
+            yield
+    except StoreUnavailable as exc:
+        _fail(str(exc), UNAVAILABLE)
 
 
 @contextmanager
 def _session() -> Iterator[Session]:
-    with session_scope(_engine(get_settings())) as session:
+    settings = get_settings()
+    engine = _engine(settings)
+    with _store_writes(settings), session_scope(engine) as session:
         try:
             yield session
         except RefDataError as exc:
@@ -94,12 +117,10 @@ def _session() -> Iterator[Session]:
 def migrate_cmd() -> None:
     """Create the database or bring its schema up to date."""
     settings = get_settings()
-    url = settings.database_url
-    try:
-        revision = migrate(url)
-    except OperationalError as exc:
-        _fail(f"cannot open the store at {_shown(url)}: {exc.orig}")
-    typer.echo(f"{_shown(url)}: schema at revision {revision}")
+    engine = _engine(settings)
+    with _store_writes(settings):
+        revision = current_revision(engine)
+    typer.echo(f"{_shown(settings.database_url)}: schema at revision {revision}")
 
 
 @app.command("seed")
@@ -123,19 +144,59 @@ def seed_cmd(
 @app.command("verify-audit")
 def verify_audit_cmd(
     reference: str | None = typer.Argument(None, help="One case (or 'ref-data'); default: all."),
+    store_only: bool = typer.Option(
+        False, "--store-only", help="Check the store's chains only, not the cases in Temporal."
+    ),
+    grace: float = typer.Option(
+        DEFAULT_GRACE.total_seconds(),
+        "--grace-seconds",
+        min=0,
+        help="Cases started this recently may not be projected yet: not judged.",
+    ),
 ) -> None:
-    """Check the audit log's hash chains; report the first broken link (exit 1) if any."""
-    with _session() as session:
-        broken = verify_audit(session, reference)
-        query = select(func.count()).select_from(AuditRow)
-        if reference is not None:
-            query = query.where(col(AuditRow.chain) == reference)
-        rows = int(session.scalar(query) or 0)
-    if broken is not None:
-        _fail(str(broken))
-    if reference is not None and rows == 0:
+    """Check the audit log's keyed hash chains and the chain of heads, and that every case
+    Temporal knows has a chain; report the first broken link (exit 1) if any."""
+    settings = get_settings()
+    engine = _engine(settings)
+
+    async def check() -> AuditReport:
+        client = None if store_only else await connect_client(settings)
+        return await verify_audit_log(
+            engine, client, reference=reference, grace=timedelta(seconds=grace)
+        )
+
+    try:
+        report = asyncio.run(check())
+    except AuditKeyError as exc:
+        _fail(str(exc))
+    except Unavailable as exc:
+        _fail(f"{exc}; or check the store alone with --store-only", code=3)
+    except ServiceError as exc:
+        _fail(str(exc), code=3 if isinstance(exc, Unavailable) else 1)
+    if not report.intact:
+        for line in report.problems():
+            typer.echo(line, err=True)
+        raise typer.Exit(1)
+    if reference is not None and report.check.entries == 0:
         _fail(f"no audit entries for {reference!r}", code=2)
-    typer.echo(f"audit log intact: {rows} entries verified")
+    for line in report.lines():
+        typer.echo(line)
+
+
+@app.command("erase-expired")
+def erase_expired_cmd(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Report what would go, change nothing."),
+    actor: str | None = ACTOR_OPTION,
+) -> None:
+    """Erase requester details from cases closed longer ago than the authority's retention
+    period (setting retention_years); each erasure is logged on the case's audit chain."""
+    settings = get_settings()
+    try:
+        report = erase_expired(_engine(settings), actor=_actor(actor), dry_run=dry_run)
+    except ServiceError as exc:
+        _fail(str(exc), code=3 if isinstance(exc, Unavailable) else 1)
+    for line in report.lines():
+        typer.echo(line)
 
 
 async def _fetch_views(settings: Settings) -> tuple[list[CaseView], dict[str, str]]:
@@ -175,7 +236,7 @@ def rebuild_cmd(
     except Exception as exc:
         _fail(f"cannot read cases from Temporal at {settings.temporal_address}: {exc}")
     engine = _engine(settings)
-    with Session(engine) as session, session.begin() as transaction:
+    with _store_writes(settings), Session(engine) as session, session.begin() as transaction:
         report = rebuild_read_model(session, views, prune=prune, present=failures)
         if dry_run:
             transaction.rollback()
@@ -280,8 +341,8 @@ def rules_test(text: str = typer.Argument(..., help="A question's text.")) -> No
 def settings_show() -> None:
     """Authority settings and the exemption sign-off policy."""
     with _session() as session:
-        authority = refdata.get_authority(session)
-        policy = refdata.case_policy(session)
+        authority, problems = refdata.read_authority(session)
+        policy = refdata.case_policy(session, check=False)
     for key, value in authority.model_dump(mode="json").items():
         if isinstance(value, dict):
             for sub, sub_value in value.items():
@@ -291,9 +352,12 @@ def settings_show() -> None:
     typer.echo(f"(cost limit in force: {authority.effective_cost_limit_hours:g} hours)")
     roles = ", ".join(f"s{s} {r.value}" for s, r in sorted(policy.sign_off_roles.items()))
     typer.echo(f"sign-off: {roles}; others {policy.sign_off_default_role.value}")
+    for problem in problems:
+        typer.echo(f"! {problem} (shown above as the default)", err=True)
 
 
-@settings_app.command("set")
+# A value such as -1 is the setting's value, not an option: the settings say why it is refused.
+@settings_app.command("set", context_settings={"ignore_unknown_options": True})
 def settings_set(
     key: str = typer.Argument(..., help="e.g. cost_limit_hours, reminders.send_hour"),
     value: str = typer.Argument(..., help="New value ('none' resets an optional setting)."),
@@ -321,7 +385,6 @@ def users_set_password(
     actor: str | None = ACTOR_OPTION,
 ) -> None:
     """Set a user's password for logging in (ends their tokens and sessions)."""
-    from services.errors import ServiceError
     from services.identity import Identity
 
     if password_stdin:

@@ -48,8 +48,19 @@ class RequestIntake(BaseModel):
     questions: list[Question]
 
 
+# What a reminder schedule may hold. The settings refuse anything else where a person enters
+# it; a running case meeting a value outside them (an older release stored it) uses the default
+# instead and records a problem (``workflows.policy``).
+SEND_HOURS = range(0, 24)
+MAX_REMINDER_WORKING_DAYS = 20  # the statutory limits are 20 working days
+
+
 class ReminderSchedule(BaseModel):
-    """Working-day offsets for reminders and escalations (defaults from the design brief)."""
+    """Working-day offsets for reminders and escalations (defaults from the design brief).
+
+    Deliberately unconstrained: cases keep the schedule they started with, so a value a later
+    release refuses must still decode from their histories.
+    """
 
     unit_reminder_before_task_due: int = 2
     escalate_overdue_tasks: bool = True
@@ -201,40 +212,75 @@ class TimelineEntry(BaseModel):
 
 
 class AudienceKind(StrEnum):
-    UNIT = "unit"  # the unit's contacts
+    UNIT = "unit"  # the unit's contacts (or its team mailbox)
     UNIT_MANAGER = "unit_manager"
     FOI_OFFICER = "foi_officer"
     MANAGER = "manager"
+    ROLE = "role"  # everyone holding a role: who signs off an exemption
+    USER = "user"  # one person in the directory
+    REQUESTER = "requester"  # whoever asked: their address is read from the case when sending
 
 
-_UNIT_AUDIENCES = frozenset({AudienceKind.UNIT, AudienceKind.UNIT_MANAGER})
+# Which field names the audience's target, per kind (the others take none).
+_TARGET_FIELD = {
+    AudienceKind.UNIT: "unit",
+    AudienceKind.UNIT_MANAGER: "unit",
+    AudienceKind.ROLE: "role",
+    AudienceKind.USER: "user",
+}
+UNIT_FACING = frozenset({AudienceKind.UNIT, AudienceKind.UNIT_MANAGER})
 
 
 class Audience(BaseModel):
-    """Who a reminder goes to: a unit's contacts or manager, or the people with a case-wide role."""
+    """Who a message goes to: a unit's contacts or manager, the people with a role, one user or
+    the requester. People and addresses are looked up when it is sent, not when it is queued."""
 
     model_config = ConfigDict(frozen=True)
 
     kind: AudienceKind
     unit: str | None = None
+    role: Role | None = None
+    user: str | None = None
 
     @model_validator(mode="after")
-    def _unit_matches_kind(self) -> Audience:
-        if (self.kind in _UNIT_AUDIENCES) != (self.unit is not None):
-            need = "needs" if self.kind in _UNIT_AUDIENCES else "takes no"
-            raise ValueError(f"unit: a {self.kind.value} audience {need} unit")
+    def _target_matches_kind(self) -> Audience:
+        wanted = _TARGET_FIELD.get(self.kind)
+        for name in ("unit", "role", "user"):
+            given = getattr(self, name) is not None
+            if given != (name == wanted):
+                need = "needs" if name == wanted else "takes no"
+                raise ValueError(f"{name}: a {self.kind.value} audience {need} {name}")
         return self
 
     @property
+    def target(self) -> str | None:
+        field = _TARGET_FIELD.get(self.kind)
+        value = getattr(self, field) if field else None
+        return None if value is None else str(value)
+
+    @property
     def address(self) -> str:
-        """``unit:<id>``, ``unit_manager:<id>``, ``foi_officer`` or ``manager``: the form reminders
-        and outbox rows keep (histories hold it, so it never changes)."""
-        return f"{self.kind.value}:{self.unit}" if self.unit is not None else self.kind.value
+        """``unit:<id>``, ``unit_manager:<id>``, ``foi_officer``, ``manager``, ``role:<role>``,
+        ``user:<id>`` or ``requester``: the form reminders and outbox rows keep (histories hold
+        it, so it never changes)."""
+        target = self.target
+        return f"{self.kind.value}:{target}" if target is not None else self.kind.value
+
+    @property
+    def unit_facing(self) -> bool:
+        """Units never learn who asked: what goes to them carries no requester identity."""
+        return self.kind in UNIT_FACING
 
     @classmethod
     def parse(cls, address: str) -> Audience:
-        kind, _, unit = address.partition(":")
-        return cls(kind=AudienceKind(kind), unit=unit or None)
+        kind, _, target = address.partition(":")
+        audience_kind = AudienceKind(kind)
+        field = _TARGET_FIELD.get(audience_kind)
+        if field is None:
+            if target:
+                raise ValueError(f"audience {address!r}: a {kind} audience takes no target")
+            return cls(kind=audience_kind)
+        return cls.model_validate({"kind": audience_kind, field: target or None})
 
 
 class ReminderSent(BaseModel):
@@ -256,6 +302,20 @@ class ResponseDraft(BaseModel):
     edited: bool = False
     approved_by: str | None = None
     approved_at: datetime | None = None
+    # Decided at issue: an issued response goes to the public disclosure log (without the
+    # requester) unless the officer records why it should not.
+    publish: bool = True
+    withhold_reason: str = ""
+
+
+class CaseProblem(BaseModel):
+    """Something a running case met that it could not use (a calendar version that does not
+    exist, a policy value out of range) and what it did instead. Open until ``resolved_at``."""
+
+    at: datetime
+    field: str  # what was wrong: "calendar", "policy.reminders.send_hour"
+    text: str  # what happened, what the case does meanwhile, and the fix
+    resolved_at: datetime | None = None
 
 
 class CaseView(BaseModel):
@@ -282,6 +342,8 @@ class CaseView(BaseModel):
     on_time_with_extensions: bool | None
     outcome: Outcome | None
     owning_units: list[str]
+    # Defaulted: views projected and queried before problems were recorded still decode.
+    problems: list[CaseProblem] = Field(default_factory=list)
 
     def for_unit(self) -> CaseView:
         """The same case with the requester removed: units never see who asked."""

@@ -10,6 +10,7 @@ from domain.case import (
     Actor,
     Answer,
     CasePolicy,
+    CaseProblem,
     CaseStatus,
     ReminderSent,
     RequestIntake,
@@ -35,6 +36,27 @@ class ClockEventRecord(BaseModel):
     note: str = ""
 
 
+class LastChange(BaseModel):
+    """The latest change a person made: what a stale action is told (who, when)."""
+
+    version: int  # the case's version once it was made
+    actor: str
+    at: datetime
+
+
+class Notification(BaseModel):
+    """A message the case queues in the outbox: the dispatcher renders and sends it later."""
+
+    key: str  # idempotency key: {reference}:{kind}:{target}:{day}
+    reference: str
+    kind: str  # a ``domain.notices.MessageKind`` value
+    audience: str  # an ``Audience.address``
+    subject: str
+    body: str  # the plain words (the timeline's); templates render the message from ``facts``
+    # What the templates need (question, unit, due date…), never the requester's identity.
+    facts: dict[str, str] = Field(default_factory=dict)
+
+
 class CaseState(BaseModel):
     """Everything the workflow holds; carried across continue-as-new."""
 
@@ -52,6 +74,12 @@ class CaseState(BaseModel):
     cost_route_cleared: bool = False  # the officer chose to continue past the s12 estimate
     resume_status: CaseStatus | None = None
     started_at: datetime | None = None  # when foiflow took the case on: no reminders before it
+    problems: list[CaseProblem] = Field(default_factory=list)
+    last_change: LastChange | None = None  # None: no person has changed the case in this run
+
+    # Messages an action called for, not yet handed to the outbox (carried across
+    # continue-as-new, so none is lost between an update and the next send).
+    notices: list[Notification] = Field(default_factory=list)
 
 
 class RequestInput(BaseModel):
@@ -68,9 +96,15 @@ class Route(BaseModel):
     unit: str
 
 
+# Every human action carries ``expected_version``: the case version the person acting last read
+# (``CaseView.version``). The case refuses the action when another person has changed it since
+# (``rules.check_fresh``). None: not checked, for callers that predate it.
+
+
 class RouteQuestions(BaseModel):
     actor: Actor
     routes: list[Route]
+    expected_version: int | None = None
 
 
 class ReassignTask(BaseModel):
@@ -78,12 +112,14 @@ class ReassignTask(BaseModel):
     question: int
     unit: str
     reason: str
+    expected_version: int | None = None
 
 
 class AnswerTask(BaseModel):
     actor: Actor
     question: int
     answer: Answer
+    expected_version: int | None = None
 
 
 class SignOffDecision(BaseModel):
@@ -91,6 +127,7 @@ class SignOffDecision(BaseModel):
     section: str
     approve: bool
     reason: str = ""
+    expected_version: int | None = None
 
 
 class RecordClockEvent(BaseModel):
@@ -101,26 +138,33 @@ class RecordClockEvent(BaseModel):
     working_days: int | None = None
     until: date | None = None  # estimated date given in a s17(2) holding notice
     note: str = ""
+    expected_version: int | None = None
 
 
 class CostDecision(BaseModel):
     actor: Actor
     refuse: bool
     advice: str = ""  # s16: how the requester could narrow the request
+    expected_version: int | None = None
 
 
 class ApproveResponse(BaseModel):
     actor: Actor
     text: str | None = None  # the officer's edited letter, when edited
+    expected_version: int | None = None
 
 
 class IssueResponse(BaseModel):
     actor: Actor
+    publish: bool = True  # False: keep it out of the disclosure log (with the reason)
+    withhold_reason: str = ""
+    expected_version: int | None = None
 
 
 class CloseCase(BaseModel):
     actor: Actor
     reason: str
+    expected_version: int | None = None
 
 
 class CalendarChanged(BaseModel):
@@ -141,15 +185,6 @@ class LoadCalendar(BaseModel):
             start=received_on - timedelta(days=31),
             end=received_on + timedelta(days=800),
         )
-
-
-class Notification(BaseModel):
-    key: str  # idempotency key
-    reference: str
-    kind: str
-    audience: str
-    subject: str
-    body: str
 
 
 class UpdateResult(BaseModel):

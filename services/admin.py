@@ -34,6 +34,8 @@ from store.calendars import calendar_repository
 from store.models import RoutingRuleRow, UserRow
 from store.refdata import RefDataError
 from store.schema import (
+    PRIORITY_MAX,
+    PRIORITY_MIN,
     AuthoritySettings,
     RoutingRuleSpec,
     UnitSpec,
@@ -126,7 +128,7 @@ class RuleOut(BaseModel):
     priority: int
 
 
-PRIORITY_RANGE = (0, 1_000_000)  # fits the column on every engine, with room to spare
+PRIORITY_RANGE = (PRIORITY_MIN, PRIORITY_MAX)
 
 
 class RulePatch(_Patch):
@@ -401,7 +403,7 @@ def replace_settings(
 
 def sign_off_policy(session: Session, actor: Actor) -> SignOffPolicyOut:
     require_admin(actor)
-    policy = refdata.case_policy(session)
+    policy = refdata.case_policy(session, check=False)
     return SignOffPolicyOut(default_role=policy.sign_off_default_role, roles=policy.sign_off_roles)
 
 

@@ -18,7 +18,6 @@ callers) see who asked: FOI is applicant-blind for everyone else.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
@@ -47,7 +46,6 @@ from services.db import calendar_versions, in_store
 from services.errors import CaseNotFound, Conflict
 from services.schemas import (
     AvailableAction,
-    CaseFilters,
     CaseOut,
     CasePage,
     CaseQuery,
@@ -55,17 +53,14 @@ from services.schemas import (
     MySignOff,
     MyTask,
 )
-from services.temporal import WORKFLOW_TYPE, case_errors
+from services.temporal import case_errors
 from statute import calendar_for, get_regime, local_date
 from statute.calendar import CalendarData, CalendarError, WorkingDayCalendar
 from statute.regimes import UnknownRegimeError
 from store import refdata
 from store.models import CaseRow, SignOffRow, TaskRow
-from store.schema import SLUG
 from workflows.request import FoiRequestWorkflow
-from workflows.search_attributes import FOI_DUE_DATE, FOI_OVERDUE, FOI_REGIME, FOI_STATUS, FOI_UNITS
 
-_SLUG = re.compile(SLUG)
 WAITING_TASK = (TaskStatus.OPEN, TaskStatus.RETURNED)  # the unit has to act on it
 
 
@@ -146,66 +141,6 @@ def case_out(view: CaseView, actor: Actor | None) -> CaseOut:
 
 async def get_case_out(ctx: ServiceContext, reference: str) -> CaseOut:
     return case_out(await case_view(ctx, reference), ctx.actor)
-
-
-# --- listings --------------------------------------------------------------------------------
-
-
-def cases_query(filters: CaseFilters, units: Iterable[str] | None = None) -> str:
-    """A visibility query from checked values only (enums, slugs): nothing typed is pasted in.
-
-    ``units``: restrict to cases with a question owned by one of them (None: no restriction).
-    """
-    clauses = [f"WorkflowType='{WORKFLOW_TYPE}'"]
-    if filters.status is not None:
-        clauses.append(f"{FOI_STATUS.name}='{CaseStatus(filters.status).value}'")
-    if filters.overdue:
-        clauses.append(f"{FOI_OVERDUE.name}=true")
-    if filters.unit is not None:
-        clauses.append(f"{FOI_UNITS.name}='{_checked_slug(filters.unit)}'")
-    if units is not None:
-        either = " OR ".join(f"{FOI_UNITS.name}='{_checked_slug(u)}'" for u in units)
-        clauses.append(f"({either})")
-    return " AND ".join(clauses)
-
-
-def _checked_slug(value: str) -> str:
-    if not _SLUG.match(value):
-        raise ValueError(f"unit: {value!r} is not a unit id")
-    return value
-
-
-async def list_cases(ctx: ServiceContext, filters: CaseFilters | None = None) -> list[CaseSummary]:
-    """Cases from Temporal visibility, soonest due first (paused ones last).
-
-    FOI officers, managers and system callers list every case; unit roles the cases with a
-    question owned by one of their units; approvers find theirs with ``list_my_sign_offs``.
-    """
-    filters = filters or CaseFilters()
-    units: list[str] | None = None
-    actor = ctx.actor
-    if actor is not None and not sees_every_case(actor):
-        units = [u for u in actor.units if _SLUG.match(u)] if UNIT_ROLES & set(actor.roles) else []
-        if not units:
-            return []
-    summaries: list[CaseSummary] = []
-    async with case_errors(ctx.client, ctx.settings, ""):
-        async for wf in ctx.client.list_workflows(cases_query(filters, units)):
-            attrs = wf.typed_search_attributes
-            due = attrs.get(FOI_DUE_DATE)
-            status = attrs.get(FOI_STATUS)
-            summaries.append(
-                CaseSummary(
-                    reference=wf.id,
-                    status=CaseStatus(status) if status else None,
-                    regime=attrs.get(FOI_REGIME) or "",
-                    due_date=due.date() if due else None,
-                    overdue=bool(attrs.get(FOI_OVERDUE)),
-                    units=list(attrs.get(FOI_UNITS) or []),
-                )
-            )
-    summaries.sort(key=lambda s: (s.due_date is None, s.due_date or date.max, s.reference))
-    return summaries
 
 
 # --- "my" lists, from the read model ---------------------------------------------------------

@@ -68,6 +68,11 @@ class Conflict(Rejected):
     """The case's state forbids the action now (closed, under sign-off, already done)."""
 
 
+class StaleVersion(Conflict):
+    """The action was based on a version of the case someone has changed since: reload, look
+    again, then act (the API's 409 for a stale ``If-Match``)."""
+
+
 class Forbidden(ServiceError):
     """The actor's role may not do this."""
 

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,9 +22,16 @@ from domain.messages import RequestInput
 from services import temporal
 from services.context import ServiceContext
 from services.db import calendar_versions, in_store
-from services.errors import Forbidden, Rejected
+from services.errors import Conflict, Forbidden, Rejected
+from services.files import read_mapping_file
 from services.routing import suggest_units
-from services.schemas import MAX_QUESTIONS, IntakePreview, RequestDocument, Started
+from services.schemas import (
+    MAX_QUESTION_TEXT,
+    MAX_QUESTIONS,
+    IntakePreview,
+    RequestDocument,
+    Started,
+)
 from statute import (
     CalendarError,
     ClockEvent,
@@ -39,6 +44,7 @@ from statute import (
 from statute.exemptions import Role
 from statute.regimes import REQUEST_REGIMES, get_regime
 from store import refdata
+from store.refdata import RefDataError
 from store.references import register_intake
 
 PENDING = "pending"  # the reference until one is allocated
@@ -49,18 +55,11 @@ class IntakeError(Rejected):
 
 
 def read_request_file(path: Path) -> dict[str, Any]:
-    """A request document from a YAML or JSON file."""
+    """A request document from a YAML or JSON file (missing, binary or too big: one line)."""
     try:
-        text = path.read_text("utf-8")
-    except OSError as exc:
-        raise IntakeError(f"cannot read {path}: {exc.strerror}", "file") from None
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise IntakeError(f"{path} is not valid {path.suffix.lstrip('.')}: {exc}", "file") from None
-    if not isinstance(data, dict):
-        raise IntakeError(f"{path} must hold a mapping of request fields", "file")
-    return data
+        return read_mapping_file(path, "file")
+    except Rejected as exc:
+        raise IntakeError(exc.reason, exc.field) from None
 
 
 def build_intake(
@@ -99,7 +98,29 @@ def build_intake(
             f"{len(intake.questions)} questions; at most {MAX_QUESTIONS} in one request",
             "request_text",
         )
+    if not checked.questions:
+        # Split from the text: the limits a given question list meets, said of the text.
+        for question in intake.questions:
+            if question.number < 1:
+                raise IntakeError(
+                    f"question {question.number}: questions are numbered from 1", "request_text"
+                )
+            if len(question.text) > MAX_QUESTION_TEXT:
+                raise IntakeError(
+                    f"question {question.number} has {len(question.text):,} characters; at "
+                    f"most {MAX_QUESTION_TEXT:,} in one question",
+                    "request_text",
+                )
     return intake
+
+
+async def _case_policy(ctx: ServiceContext) -> CasePolicy:
+    """The policy a case would start with; ``Conflict`` when a stored setting is refused (an
+    older release let it through): the case could not run on it."""
+    try:
+        return await in_store(ctx.engine, refdata.case_policy)
+    except RefDataError as exc:
+        raise Conflict.from_message(str(exc)) from None
 
 
 def _may_start(ctx: ServiceContext) -> None:
@@ -114,7 +135,7 @@ async def preview_intake(
     """What starting the request would give, recording nothing: its questions numbered with
     suggested units, and the due date with the clock's explanation."""
     intake = build_intake(request_document, received_at, None)
-    policy = await in_store(ctx.engine, refdata.case_policy)
+    policy = await _case_policy(ctx)
     clock = await _opening_clock(ctx, intake, policy)
     return IntakePreview(
         regime=intake.regime,
@@ -171,7 +192,7 @@ async def start_case(
     """
     _may_start(ctx)
     intake = build_intake(request_document, received_at, None)
-    policy = await in_store(ctx.engine, refdata.case_policy)
+    policy = await _case_policy(ctx)
     await _opening_clock(ctx, intake, policy)  # before a reference is used up
     key = intake_key(intake.received_at, intake.request_text)
     given = None if intake.reference == PENDING else intake.reference

@@ -25,6 +25,7 @@ from services.errors import Unavailable
 from services.identity import Identity
 from services.temporal import connect
 from settings import Settings
+from store.audit_keys import configure_audit
 from store.db import get_engine, migrate, session_scope
 
 TemporalClient = Client  # for front ends' annotations: they reach Temporal only through here
@@ -37,8 +38,10 @@ RECONNECT_AFTER_S = 5.0  # after a failed connect, requests fail fast this long 
 
 
 def open_store(settings: Settings) -> Engine:
-    """The store's engine, its schema brought up to date (a no-op at head)."""
+    """The store's engine, its schema brought up to date (a no-op at head), and the audit key
+    its edits are logged with."""
     migrate(settings.database_url)
+    configure_audit(settings)
     return get_engine(settings.database_url)
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from domain.case import CaseStatus, CaseView, TaskStatus
+from domain.case import Answer, AnswerKind, CaseStatus, CaseView, Likelihood, TaskStatus
 from domain.messages import Route
 from domain.transitions import Action
 from statute.clock import ClockEventKind
@@ -28,6 +29,12 @@ MAX_QUESTION_TEXT = 10_000
 MAX_QUESTIONS = 200
 REFERENCE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+MAX_ANSWER_TEXT = 100_000  # what a unit discloses in the letter's body
+MAX_NOTE = 10_000  # searches, reasons, notes, advice
+MAX_LETTER = 200_000  # an officer's edited response letter
+MAX_CLAIMS = 50
+MAX_LIST_ITEMS = 100  # attachments, public interest factors
+Line = Annotated[str, StringConstraints(max_length=2_000)]
 
 
 class Channel(StrEnum):
@@ -81,6 +88,16 @@ class RequestDocument(_Strict):
     # Split from the numbered request text when not given.
     questions: list[QuestionIn] | None = Field(default=None, max_length=MAX_QUESTIONS)
 
+    @field_validator("received_at", mode="before")
+    @classmethod
+    def _a_moment(cls, value: object) -> object:
+        # Pydantic would read a number as seconds since 1970: a receipt is written as a time.
+        if value is not None and not isinstance(value, str | datetime):
+            raise ValueError(
+                "expected a date and time with its zone, e.g. 2026-11-24T10:15:00+00:00"
+            )
+        return value
+
     @field_validator("questions")
     @classmethod
     def _numbered_once(cls, value: list[QuestionIn] | None) -> list[QuestionIn] | None:
@@ -92,50 +109,81 @@ class RequestDocument(_Strict):
         return value
 
 
-class RoutesIn(BaseModel):
-    routes: list[Route] = Field(default_factory=list)
+class RoutesIn(_Strict):
+    routes: list[Route] = Field(default_factory=list, max_length=MAX_QUESTIONS)
     # Route every question not named in ``routes`` to the unit the routing rules rank first.
     accept_suggestions: bool = False
 
 
-class ReassignIn(BaseModel):
+class ReassignIn(_Strict):
     unit: str = Field(pattern=SLUG)
-    reason: str
+    reason: str = Field(max_length=MAX_NOTE)
 
 
-class SignOffIn(BaseModel):
+class SignOffIn(_Strict):
     approve: bool = True
-    reason: str = ""  # required when refusing: the unit is told why
+    reason: str = Field(default="", max_length=MAX_NOTE)  # required when refusing: for the unit
 
 
-class ClockEventIn(BaseModel):
+class ClockEventIn(_Strict):
     kind: ClockEventKind
     at: AwareDatetime | None = None  # default now; may be backdated, never in the future
     extension: ExtensionKind | None = None
     working_days: int | None = None
     until: date | None = None  # the estimated date given in a s17(2) holding notice
-    note: str = ""
+    note: str = Field(default="", max_length=MAX_NOTE)
 
 
-class CostIn(BaseModel):
+class CostIn(_Strict):
     refuse: bool
-    advice: str = ""  # s16: how the requester could narrow the request
+    advice: str = Field(default="", max_length=MAX_NOTE)  # s16: how it could be narrowed
 
 
-class ApproveIn(BaseModel):
-    text: str | None = None  # the officer's edited letter, when edited
+class ApproveIn(_Strict):
+    # The officer's edited letter, when edited.
+    text: str | None = Field(default=None, max_length=MAX_LETTER)
 
 
-class WithdrawIn(BaseModel):
-    reason: str
+class IssueIn(_Strict):
+    """Issuing publishes the response to the disclosure log unless the officer says why not."""
+
+    publish: bool = True
+    withhold_reason: str = Field(default="", max_length=2_000)
 
 
-class CaseFilters(BaseModel):
-    """Typed so a listing query is built from checked values, never from raw text."""
+class WithdrawIn(_Strict):
+    reason: str = Field(max_length=MAX_NOTE)
 
-    status: CaseStatus | None = None
-    overdue: bool = False
-    unit: str | None = Field(default=None, pattern=SLUG)
+
+class ClaimIn(_Strict):
+    """An exemption claim as a unit sends it (``domain.case.ExemptionClaim``, with limits)."""
+
+    section: str = Field(max_length=16)
+    subsections: str = Field(default="", max_length=64)
+    applies_to: str = Field(default="", max_length=MAX_NOTE)
+    reason: str = Field(default="", max_length=MAX_NOTE)
+    prejudice: str | None = Field(default=None, max_length=MAX_NOTE)
+    likelihood: Likelihood | None = None
+    public_interest_for: list[Line] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    public_interest_against: list[Line] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    ncnd: bool = False
+
+
+class AnswerIn(_Strict):
+    """An answer as a unit sends it (``domain.case.Answer``): unknown fields refused, texts
+    limited, so a typo ("serches") or a pasted file never reaches the case."""
+
+    kind: AnswerKind
+    information: str = Field(default="", max_length=MAX_ANSWER_TEXT)
+    attachments: list[Line] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    searches: str = Field(default="", max_length=MAX_NOTE)
+    claims: list[ClaimIn] = Field(default_factory=list, max_length=MAX_CLAIMS)
+    hours: float | None = Field(default=None, ge=0, le=100_000, allow_inf_nan=False)
+    transfer_to: str | None = Field(default=None, max_length=200)
+    note: str = Field(default="", max_length=MAX_NOTE)
+
+    def answer(self) -> Answer:
+        return Answer.model_validate(self.model_dump())
 
 
 # --- outputs ---------------------------------------------------------------------------------

@@ -5,9 +5,11 @@ Never imported by workflow code.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from temporalio.api.batch.v1 import BatchOperationSignal
@@ -34,18 +36,34 @@ from temporalio.common import (
 )
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.runtime import (
+    LogForwardingConfig,
+    LoggingConfig,
+    PrometheusConfig,
+    TelemetryConfig,
+    TelemetryFilter,
+)
+from temporalio.runtime import Runtime as TemporalRuntime
+from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from domain.case import CLOSED_STATUSES, CaseView
 from domain.intake import intake_key
 from domain.messages import CalendarChanged, LoadCalendar, RequestInput
-from services.errors import CaseClosed, CaseNotFound, Conflict, Rejected, Unavailable
-from settings import Settings
+from services.errors import (
+    CaseClosed,
+    CaseNotFound,
+    Conflict,
+    Rejected,
+    StaleVersion,
+    Unavailable,
+)
+from settings import Settings, env_name
 from store.calendars import CalendarRepository
 from workflows.request import FoiRequestWorkflow
 from workflows.search_attributes import ALL_KEYS, FOI_INTAKE_KEY, FOI_REGIME, FOI_STATUS
 
 DATA_CONVERTER = pydantic_data_converter
+STALE_VERSION = "StaleVersion"  # the type of ``workflows.rules.StaleVersion``
 WORKFLOW_TYPE = "FoiRequestWorkflow"
 
 
@@ -57,11 +75,63 @@ class CaseExistsError(Conflict):
         self.reference = reference
 
 
-async def connect(settings: Settings) -> Client:
+def _pem(settings: Settings, field: str) -> bytes | None:
+    path: Path | None = getattr(settings, field)
+    if path is None:
+        return None
+    try:
+        return path.expanduser().read_bytes()
+    except OSError as exc:
+        raise Unavailable(f"cannot read {path} ({exc.strerror or exc})", env_name(field)) from None
+
+
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    """TLS to Temporal as the settings ask: False (plain), or the files read into a config.
+
+    With only ``FOIFLOW_TEMPORAL_TLS`` (or an API key) the system's roots verify the server.
+    """
+    if not settings.temporal_uses_tls:
+        return False
+    return TLSConfig(
+        server_root_ca_cert=_pem(settings, "temporal_tls_ca"),
+        client_cert=_pem(settings, "temporal_tls_cert"),
+        client_private_key=_pem(settings, "temporal_tls_key"),
+        domain=settings.temporal_tls_server_name or None,
+    )
+
+
+def telemetry_runtime(settings: Settings) -> TemporalRuntime:
+    """A Temporal runtime for the worker: the SDK's metrics for Prometheus on
+    ``FOIFLOW_WORKER_METRICS_PORT`` (when set), and the core's own log lines through Python
+    logging, so they come out in the process's format (JSON in production). One per process:
+    the metrics port is bound when it is built."""
+    metrics = (
+        PrometheusConfig(
+            bind_address=f"0.0.0.0:{settings.worker_metrics_port}",
+            # Prometheus' conventions: counters end in _total, durations in seconds.
+            counters_total_suffix=True,
+            durations_as_seconds=True,
+        )
+        if settings.worker_metrics_port
+        else None
+    )
+    logging_config = LoggingConfig(
+        filter=TelemetryFilter(core_level="WARN", other_level="ERROR"),
+        forwarding=LogForwardingConfig(logger=logging.getLogger("temporalio.core")),
+    )
+    return TemporalRuntime(telemetry=TelemetryConfig(logging=logging_config, metrics=metrics))
+
+
+async def connect(settings: Settings, runtime: TemporalRuntime | None = None) -> Client:
+    """A client for the settings' server and namespace, over TLS or with an API key when set."""
+    api_key = settings.temporal_api_key.get_secret_value()
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=DATA_CONVERTER,
+        tls=tls_config(settings),
+        api_key=api_key or None,
+        runtime=runtime,
     )
 
 
@@ -73,10 +143,10 @@ def _unreachable(settings: Settings) -> Unavailable:
     )
 
 
-async def connect_client(settings: Settings) -> Client:
+async def connect_client(settings: Settings, runtime: TemporalRuntime | None = None) -> Client:
     """``connect``, with an unreachable server as ``Unavailable`` naming the setting."""
     try:
-        return await connect(settings)
+        return await connect(settings, runtime)
     except RuntimeError:  # the SDK's connection failure
         raise _unreachable(settings) from None
 
@@ -114,6 +184,8 @@ async def case_errors(client: Client, settings: Settings, reference: str) -> Asy
         yield
     except WorkflowUpdateFailedError as exc:
         message = str(getattr(exc.cause, "message", None) or exc.cause)
+        if getattr(exc.cause, "type", None) == STALE_VERSION:
+            raise StaleVersion.from_message(message) from None
         if not message.startswith("status:"):
             raise Rejected.from_message(message) from None
         # A case closing in this very moment refuses by status before Temporal calls it

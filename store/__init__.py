@@ -7,7 +7,10 @@ SQLite under the data directory by default, PostgreSQL via ``FOIFLOW_DATABASE_UR
   ``store.rebuild.rebuild_read_model``;
 * ``store.outbox.enqueue_notification`` / ``mark_sent``; ``store.references.allocate_reference``;
 * ``store.seed.load_seed`` (no database needed) / ``apply_seed``; ``store.refdata`` for edits;
-* ``store.audit.verify_audit``; ``store.calendars.calendar_repository(settings)``.
+* ``store.audit_keys.configure_audit(settings)`` before anything writes the audit log (the
+  keyed chains); ``store.audit.check_audit`` / ``verify_audit`` to verify it;
+* ``store.retention.erase_expired_cases`` (requester details past the retention period);
+* ``store.calendars.calendar_repository(settings)``.
 
 Workflow code never imports this package (its table classes break the Temporal sandbox).
 """

@@ -1,30 +1,113 @@
-"""The audit log: append-only rows, hash-chained per case (or per ``ref-data``), verifiable.
+"""The audit log: append-only rows, hash-chained per case (or per ``ref-data``), keyed, verifiable.
 
-Each row's hash is ``sha256(prev_hash + canonical JSON of its content)``; the first row of a chain
-links to :data:`GENESIS`. Editing any row breaks its own hash; deleting or inserting one breaks the
-next row's ``prev_hash``; deleting the tail is caught by ``audit_heads``, which records each chain's
-last link and is also the row appends lock, so two writers never fork a chain.
+Each row's hash is ``HMAC-SHA256(audit key, prev_hash + canonical JSON of its content)``; the
+first row of a chain links to :data:`GENESIS`. Editing any row breaks its own hash; deleting or
+inserting one breaks the next row's ``prev_hash``; and rewriting a row and re-hashing every later
+one needs the key, which lives outside the database (settings, or a file in the data directory).
 
-Tamper-*evident*, not tamper-proof: someone able to rewrite every later row and the head can forge
-a consistent chain. Exporting the heads elsewhere (a later issue) closes that.
+Every committed change of a chain's head is recorded in the *chain of heads*
+(``audit_head_log``), itself keyed and chained. A chain deleted whole, rows and head together, is
+still named there with the seq and hash it had; a tail cut off and the head set back no longer
+matches its record.
+
+Rows written before revision 0006 carry ``alg = 'sha256'`` (a plain hash chain) and verify as
+they were written. The first keyed write records every such chain's head in the chain of heads,
+which pins them: from then on rewriting one is caught too. Rows never change algorithm, and a
+plain row after a keyed one in a chain is refused as a downgrade.
+
+What stays out of reach of any check inside one database: truncating the chain of heads' own
+tail together with everything it recorded since. ``verify-audit`` prints the chain of heads' last
+link; noting it elsewhere (a ticket, a log shipped off the host) closes that too.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, event, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from store.db import dialect_insert
-from store.models import REF_DATA_KEY, AuditHeadRow, AuditRow, utcnow
+from store.models import REF_DATA_KEY, AuditHeadLogRow, AuditHeadRow, AuditRow, utcnow
 
 GENESIS = "0" * 64
+LEGACY_ALG = "sha256"  # rows from before revision 0006
+HMAC_ALG = "hmac-sha256"
+# The chain of heads' own head, kept beside the others in audit_heads. No case reference
+# contains "#", so it can never be a case's chain.
+HEADS_CHAIN = "#heads"
+HEADS_LABEL = "chain of heads"
+
+# Chains whose head moved in the session's transaction: recorded in the chain of heads at commit.
+_PENDING = "foiflow.audit.pending_heads"
+
+
+class AuditKeyError(RuntimeError):
+    """No audit key is configured in this process, so nothing can be logged or verified."""
+
+
+@dataclass(frozen=True)
+class AuditKey:
+    secret: bytes = field(repr=False)
+
+    @property
+    def kid(self) -> str:
+        """A short public name for the key, stored with each row so rotation can verify."""
+        return hashlib.sha256(b"foiflow-audit-key-id\x00" + self.secret).hexdigest()[:16]
+
+    @property
+    def alg(self) -> str:
+        return f"{HMAC_ALG}:{self.kid}"
+
+
+@dataclass(frozen=True)
+class AuditKeyring:
+    """The key new rows are signed with, and earlier keys whose rows must still verify."""
+
+    current: AuditKey
+    previous: tuple[AuditKey, ...] = ()
+
+    def key_for(self, alg: str) -> AuditKey | None:
+        return next((k for k in (self.current, *self.previous) if k.alg == alg), None)
+
+
+KeySource = Callable[[], AuditKeyring]
+_source: KeySource | None = None
+_keyring: AuditKeyring | None = None
+_keyring_lock = threading.Lock()
+
+
+def use_audit_keys(source: AuditKeyring | KeySource | None) -> None:
+    """Set the process's audit keys: a keyring, or a function loading it on first use (so a
+    command that never touches the audit log never reads or makes a key). Entry points do this
+    from settings: ``store.audit_keys.configure_audit``."""
+    global _source, _keyring
+    with _keyring_lock:
+        if isinstance(source, AuditKeyring):
+            _source, _keyring = None, source
+        else:
+            _source, _keyring = source, None
+
+
+def audit_keyring() -> AuditKeyring:
+    global _keyring
+    with _keyring_lock:
+        if _keyring is None and _source is not None:
+            _keyring = _source()
+        if _keyring is None:
+            raise AuditKeyError(
+                "no audit key configured in this process: entry points call "
+                "store.audit_keys.configure_audit(settings) before writing to the store"
+            )
+        return _keyring
 
 
 @dataclass(frozen=True)
@@ -57,15 +140,49 @@ def _canonical_time(at: datetime) -> str:
     return at.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def _digest(key: AuditKey | None, message: str) -> str:
+    data = message.encode("utf-8")
+    if key is None:
+        return hashlib.sha256(data).hexdigest()
+    return hmac.new(key.secret, data, hashlib.sha256).hexdigest()
+
+
 def entry_hash(
-    prev_hash: str, *, chain: str, seq: int, at: datetime, actor: str, kind: str, text: str
+    prev_hash: str,
+    *,
+    chain: str,
+    seq: int,
+    at: datetime,
+    actor: str,
+    kind: str,
+    text: str,
+    key: AuditKey | None = None,
 ) -> str:
+    """A row's hash: HMAC with ``key``, or the plain sha256 of rows from before keying."""
     content = json.dumps(
         [chain, seq, _canonical_time(at), actor, kind, text],
         ensure_ascii=False,
         separators=(",", ":"),
     )
-    return hashlib.sha256((prev_hash + content).encode("utf-8")).hexdigest()
+    return _digest(key, prev_hash + content)
+
+
+def head_record_hash(
+    key: AuditKey,
+    prev_hash: str,
+    *,
+    seq: int,
+    chain: str,
+    chain_seq: int,
+    chain_hash: str,
+    at: datetime,
+) -> str:
+    content = json.dumps(
+        [HEADS_CHAIN, seq, chain, chain_seq, chain_hash, _canonical_time(at)],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return _digest(key, prev_hash + content)
 
 
 def lock_chain(session: Session, chain: str) -> AuditHeadRow:
@@ -96,6 +213,9 @@ def append_audit(session: Session, chain: str, entries: Iterable[AuditEntry]) ->
     pending = list(entries)
     if not pending:
         return 0
+    if chain == HEADS_CHAIN:
+        raise ValueError(f"{HEADS_CHAIN!r} is reserved for the chain of heads")
+    key = audit_keyring().current  # before any write: no key, no row
     head = lock_chain(session, chain)
     added = 0
     for entry in sorted(pending, key=lambda e: e.seq if e.seq is not None else 0):
@@ -112,6 +232,7 @@ def append_audit(session: Session, chain: str, entries: Iterable[AuditEntry]) ->
             actor=entry.actor,
             kind=entry.kind,
             text=entry.text,
+            key=key,
         )
         session.add(
             AuditRow(
@@ -123,11 +244,14 @@ def append_audit(session: Session, chain: str, entries: Iterable[AuditEntry]) ->
                 text=entry.text,
                 prev_hash=head.last_hash,
                 hash=digest,
+                alg=key.alg,
             )
         )
         head.last_seq, head.last_hash = seq, digest
         added += 1
     session.flush()
+    if added:
+        session.info.setdefault(_PENDING, set()).add(chain)
     return added
 
 
@@ -138,29 +262,239 @@ def record_ref_change(session: Session, actor: str, kind: str, text: str) -> Non
     )
 
 
-def _rows(session: Session, chain: str) -> Iterator[AuditRow]:
+# --- The chain of heads ----------------------------------------------------------------------
+
+
+def _unkeyed_chains(session: Session) -> list[str]:
+    """Chains with a head whose rows are all from before keying."""
+    keyed = select(col(AuditRow.chain)).where(col(AuditRow.alg) != LEGACY_ALG).distinct()
+    return list(
+        session.scalars(
+            select(col(AuditHeadRow.chain))
+            .where(col(AuditHeadRow.chain) != HEADS_CHAIN)
+            .where(col(AuditHeadRow.chain).not_in(keyed))
+            .order_by(col(AuditHeadRow.chain))
+        )
+    )
+
+
+def record_heads(session: Session, chains: Iterable[str]) -> int:
+    """Record the current head of each of ``chains`` in the chain of heads; how many were.
+
+    Run at commit (see ``_record_pending_heads``), after every case head the transaction locked,
+    so the chain of heads' lock is always taken last and held only for the commit: two
+    transactions never wait on each other in opposite orders.
+    """
+    key = audit_keyring().current
+    heads_head = lock_chain(session, HEADS_CHAIN)
+    wanted = [c for c in chains if c != HEADS_CHAIN]
+    if heads_head.last_seq == 0:
+        # The first keyed write ever: pin the chains written before keying, once. Chains that
+        # already hold keyed rows are not adopted: their records were here and have gone.
+        wanted = [*_unkeyed_chains(session), *wanted]
+    added = 0
+    for chain in dict.fromkeys(wanted):
+        head = session.execute(
+            select(AuditHeadRow)
+            .where(col(AuditHeadRow.chain) == chain)
+            .execution_options(populate_existing=True)
+        ).scalar_one_or_none()
+        if head is None or head.last_seq == 0:
+            continue
+        seq, at = heads_head.last_seq + 1, utcnow()
+        digest = head_record_hash(
+            key,
+            heads_head.last_hash,
+            seq=seq,
+            chain=chain,
+            chain_seq=head.last_seq,
+            chain_hash=head.last_hash,
+            at=at,
+        )
+        session.add(
+            AuditHeadLogRow(
+                seq=seq,
+                chain=chain,
+                chain_seq=head.last_seq,
+                chain_hash=head.last_hash,
+                at=at,
+                prev_hash=heads_head.last_hash,
+                hash=digest,
+                alg=key.alg,
+            )
+        )
+        heads_head.last_seq, heads_head.last_hash = seq, digest
+        added += 1
+    session.flush()
+    return added
+
+
+@event.listens_for(Session, "before_commit")
+def _record_pending_heads(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        record_heads(session, sorted(pending))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_pending_heads(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+# --- Verifying -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeadRecord:
+    seq: int  # in the chain of heads
+    chain_seq: int
+    chain_hash: str
+
+
+@dataclass(frozen=True)
+class AuditCheck:
+    """What a verification saw: counts, the chain of heads' last link, the first break."""
+
+    entries: int = 0
+    chains: frozenset[str] = frozenset()
+    head_records: int = 0
+    heads_seq: int = 0
+    heads_hash: str = GENESIS
+    broken: AuditBreak | None = None
+
+    @property
+    def intact(self) -> bool:
+        return self.broken is None
+
+
+_Row = TypeVar("_Row", AuditRow, AuditHeadLogRow)
+
+
+def _rows(session: Session, model: type[_Row], *where: ColumnElement[bool]) -> Iterator[_Row]:
     result = session.execute(
-        select(AuditRow)
-        .where(col(AuditRow.chain) == chain)
-        .order_by(col(AuditRow.seq))
-        .execution_options(yield_per=1000)
+        select(model).where(*where).order_by(col(model.seq)).execution_options(yield_per=1000)
     )
     for row in result.scalars():
         yield row
         session.expunge(row)  # verifying a long chain must not grow the identity map
 
 
-def _verify_chain(session: Session, chain: str, head: AuditHeadRow | None) -> AuditBreak | None:
+def _unknown_key(alg: str) -> str:
+    kid = alg.partition(":")[2] or alg
+    return (
+        f"signed with audit key {kid}, which this process does not "
+        "have (set FOIFLOW_AUDIT_KEY to the key the writers use, or list the old key in "
+        "FOIFLOW_AUDIT_PREVIOUS_KEYS)"
+    )
+
+
+def _head_record_break(keyring: AuditKeyring, row: AuditHeadLogRow) -> str | None:
+    key = keyring.key_for(row.alg)
+    if key is None:
+        return _unknown_key(row.alg)
+    expected = head_record_hash(
+        key,
+        row.prev_hash,
+        seq=row.seq,
+        chain=row.chain,
+        chain_seq=row.chain_seq,
+        chain_hash=row.chain_hash,
+        at=row.at,
+    )
+    if not hmac.compare_digest(row.hash, expected):
+        return "record does not match its hash (edited, or written without the audit key)"
+    return None
+
+
+def _verify_head_log(
+    session: Session, keyring: AuditKeyring, head: AuditHeadRow | None
+) -> tuple[dict[str, HeadRecord], int, AuditBreak | None]:
+    """The latest record of each chain, how many records there are, and the first break."""
+    records: dict[str, HeadRecord] = {}
     prev_hash, last_seq = GENESIS, 0
-    for row in _rows(session, chain):
-        if row.seq <= last_seq:
-            return AuditBreak(chain, row.seq, f"sequence goes back (after #{last_seq})")
+    for row in _rows(session, AuditHeadLogRow):
+        if row.seq != last_seq + 1:
+            return (
+                records,
+                last_seq,
+                AuditBreak(
+                    HEADS_LABEL, row.seq, f"follows #{last_seq} (records removed or inserted)"
+                ),
+            )
         if row.prev_hash != prev_hash:
-            return AuditBreak(
+            return (
+                records,
+                last_seq,
+                AuditBreak(HEADS_LABEL, row.seq, "prev_hash does not match the previous record"),
+            )
+        problem = _head_record_break(keyring, row)
+        if problem is not None:
+            return records, last_seq, AuditBreak(HEADS_LABEL, row.seq, problem)
+        records[row.chain] = HeadRecord(row.seq, row.chain_seq, row.chain_hash)
+        prev_hash, last_seq = row.hash, row.seq
+    recorded = (head.last_seq, head.last_hash) if head is not None else (0, GENESIS)
+    if recorded != (last_seq, prev_hash):
+        return (
+            records,
+            last_seq,
+            AuditBreak(
+                HEADS_LABEL,
+                None,
+                f"ends at #{last_seq} but its head records #{recorded[0]} "
+                "(records removed from the end, or the head edited)",
+            ),
+        )
+    return records, last_seq, None
+
+
+def _latest_record(
+    session: Session, keyring: AuditKeyring, chain: str
+) -> tuple[HeadRecord | None, AuditBreak | None]:
+    row = session.scalars(
+        select(AuditHeadLogRow)
+        .where(col(AuditHeadLogRow.chain) == chain)
+        .order_by(col(AuditHeadLogRow.seq).desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None, None
+    problem = _head_record_break(keyring, row)
+    if problem is not None:
+        return None, AuditBreak(HEADS_LABEL, row.seq, problem)
+    return HeadRecord(row.seq, row.chain_seq, row.chain_hash), None
+
+
+def _verify_chain(
+    session: Session,
+    keyring: AuditKeyring,
+    chain: str,
+    head: AuditHeadRow | None,
+    record: HeadRecord | None,
+    sealed: bool,
+) -> tuple[int, AuditBreak | None]:
+    """How many rows ``chain`` has, and its first break."""
+    prev_hash, last_seq, count, keyed = GENESIS, 0, 0, False
+    for row in _rows(session, AuditRow, col(AuditRow.chain) == chain):
+        count += 1
+        if row.seq <= last_seq:
+            return count, AuditBreak(chain, row.seq, f"sequence goes back (after #{last_seq})")
+        if row.prev_hash != prev_hash:
+            return count, AuditBreak(
                 chain,
                 row.seq,
                 "prev_hash does not match the previous row (row removed or inserted)",
             )
+        if row.alg == LEGACY_ALG:
+            if keyed:
+                return count, AuditBreak(
+                    chain, row.seq, "an unkeyed row after keyed ones (rewritten without the key)"
+                )
+            key = None
+        else:
+            key = keyring.key_for(row.alg)
+            if key is None:
+                return count, AuditBreak(chain, row.seq, _unknown_key(row.alg))
+            keyed = True
         expected = entry_hash(
             row.prev_hash,
             chain=row.chain,
@@ -169,34 +503,121 @@ def _verify_chain(session: Session, chain: str, head: AuditHeadRow | None) -> Au
             actor=row.actor,
             kind=row.kind,
             text=row.text,
+            key=key,
         )
-        if row.hash != expected:
-            return AuditBreak(chain, row.seq, "content does not match its hash (row edited)")
+        if not hmac.compare_digest(row.hash, expected):
+            return count, AuditBreak(
+                chain,
+                row.seq,
+                "content does not match its hash (row edited, or rewritten without the key)",
+            )
         prev_hash, last_seq = row.hash, row.seq
-    if head is None:
-        if last_seq == 0:
-            return None  # nothing logged under this key
-        return AuditBreak(chain, None, "no head row for this chain")
-    if (head.last_seq, head.last_hash) != (last_seq, prev_hash):
-        return AuditBreak(
+    if head is None and last_seq > 0:
+        return count, AuditBreak(chain, None, "no head row for this chain")
+    if head is not None and (head.last_seq, head.last_hash) != (last_seq, prev_hash):
+        return count, AuditBreak(
             chain,
             last_seq or None,
             f"chain ends at #{last_seq} but its head records #{head.last_seq} "
             "(rows removed from the end, or the head edited)",
         )
-    return None
+    if record is None:
+        if last_seq > 0 and (keyed or sealed):
+            return count, AuditBreak(
+                chain,
+                None,
+                "not in the chain of heads (its record was removed, or the chain was "
+                "written without the key)",
+            )
+        return count, None
+    if last_seq == 0:
+        return count, AuditBreak(
+            chain,
+            None,
+            f"the chain of heads records it up to #{record.chain_seq} (record "
+            f"#{record.seq}), but its rows and head are gone (chain deleted)",
+        )
+    if (record.chain_seq, record.chain_hash) != (last_seq, prev_hash):
+        return count, AuditBreak(
+            chain,
+            last_seq,
+            f"the chain of heads records #{record.chain_seq} with another hash "
+            f"(record #{record.seq}): rows rewritten or removed since",
+        )
+    return count, None
+
+
+def check_audit(session: Session, reference: str | None = None) -> AuditCheck:
+    """Verify every chain (or only ``reference``'s) against its rows, head and recorded head.
+
+    Keyed rows need this process's audit keys (``AuditKeyError`` without them). Verifying all
+    chains also verifies the chain of heads as a whole; verifying one checks its latest record.
+    """
+    keyring = audit_keyring()
+    heads = {h.chain: h for h in session.execute(select(AuditHeadRow)).scalars()}
+    heads_head = heads.pop(HEADS_CHAIN, None)
+    sealed = heads_head is not None and heads_head.last_seq > 0
+    heads_seq = heads_head.last_seq if heads_head is not None else 0
+    heads_hash = heads_head.last_hash if heads_head is not None else GENESIS
+    if reference is not None:
+        record, broken = _latest_record(session, keyring, reference)
+        if broken is not None:
+            return AuditCheck(broken=broken, heads_seq=heads_seq, heads_hash=heads_hash)
+        count, broken = _verify_chain(
+            session, keyring, reference, heads.get(reference), record, sealed
+        )
+        return AuditCheck(
+            entries=count,
+            chains=frozenset([reference] if count else []),
+            head_records=0 if record is None else 1,
+            heads_seq=heads_seq,
+            heads_hash=heads_hash,
+            broken=broken,
+        )
+    records, n_records, broken = _verify_head_log(session, keyring, heads_head)
+    if broken is not None:
+        return AuditCheck(
+            head_records=n_records, heads_seq=heads_seq, heads_hash=heads_hash, broken=broken
+        )
+    logged = set(session.scalars(select(col(AuditRow.chain)).distinct()))
+    entries, chains = 0, set()
+    for chain in sorted(set(heads) | logged | set(records)):
+        count, broken = _verify_chain(
+            session, keyring, chain, heads.get(chain), records.get(chain), sealed
+        )
+        entries += count
+        if count:
+            chains.add(chain)
+        if broken is not None:
+            return AuditCheck(
+                entries=entries,
+                chains=frozenset(chains),
+                head_records=n_records,
+                heads_seq=heads_seq,
+                heads_hash=heads_hash,
+                broken=broken,
+            )
+    return AuditCheck(
+        entries=entries,
+        chains=frozenset(chains),
+        head_records=n_records,
+        heads_seq=heads_seq,
+        heads_hash=heads_hash,
+    )
 
 
 def verify_audit(session: Session, reference: str | None = None) -> AuditBreak | None:
     """The first broken link (chains in name order), or None when every chain verifies."""
-    heads = {h.chain: h for h in session.execute(select(AuditHeadRow)).scalars()}
-    if reference is not None:
-        chains = [reference]
-    else:
-        logged = session.scalars(select(col(AuditRow.chain)).distinct())
-        chains = sorted(set(heads) | set(logged))
-    for chain in chains:
-        broken = _verify_chain(session, chain, heads.get(chain))
-        if broken is not None:
-            return broken
-    return None
+    return check_audit(session, reference).broken
+
+
+def audit_chains(session: Session) -> set[str]:
+    """Every chain that has rows (cases, ``ref-data``)."""
+    return set(session.scalars(select(col(AuditRow.chain)).distinct()))
+
+
+def audit_entry_count(session: Session, chain: str | None = None) -> int:
+    query = select(func.count()).select_from(AuditRow)
+    if chain is not None:
+        query = query.where(col(AuditRow.chain) == chain)
+    return int(session.scalar(query) or 0)

@@ -8,6 +8,7 @@ re-exported here so callers need one import.
 from __future__ import annotations
 
 from settings import Settings
+from store.audit_keys import configure_audit
 from store.calendar_file import FILE_NAME, FileCalendarRepository
 from store.calendar_protocol import CalendarRepository, CalendarVersionNotFound
 from store.calendar_versions import DbCalendarRepository
@@ -31,6 +32,7 @@ def calendar_repository(settings: Settings) -> CalendarRepository:
     foiflow under the data directory is imported once.
     """
     url = settings.database_url
+    configure_audit(settings)  # a new version is logged on the keyed ref-data chain
     if url not in _migrated:
         migrate(url)
         _migrated.add(url)

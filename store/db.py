@@ -65,7 +65,8 @@ def create_store_engine(url: str, **kwargs: Any) -> Engine:
     """A new engine configured for the store. Prefer :func:`get_engine`, which caches it."""
     if is_sqlite(url):
         database = make_url(url).database
-        if database and database != ":memory:":
+        # A "file:" URI (uri=true, e.g. mode=ro) names its file itself: no directory to make.
+        if database and database != ":memory:" and not database.startswith("file:"):
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,

@@ -14,7 +14,17 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
@@ -266,6 +276,32 @@ class DocumentRow(SQLModel, table=True):
     created_at: datetime = _ts()
 
 
+class DisclosureRow(SQLModel, table=True):
+    """An issued response in the public disclosure log, without the requester's identity.
+
+    Rows the officer kept out of publication stay (``published`` false, with the reason), so the
+    decision is on record; only published rows are ever served. No foreign key to ``cases``: the
+    log is what was published, and outlives a rebuild of the read model.
+    """
+
+    __tablename__ = "disclosure_log"
+    __table_args__ = (Index("ix_disclosure_log_published_issued_on", "published", "issued_on"),)
+
+    reference: str = Field(primary_key=True, max_length=64)
+    regime: str = Field(max_length=16)
+    outcome: str = Field(max_length=32)
+    issued_at: datetime = _ts()
+    issued_on: date  # the authority's local date of issue: what date searches filter on
+    title: str = Field(max_length=300)
+    questions: list[dict[str, Any]] = _json_list()  # [{"number": 1, "text": "..."}], redacted
+    response_text: str = Field(sa_column=Column(Text, nullable=False))  # as issued, redacted
+    search_text: str = Field(sa_column=Column(Text, nullable=False))  # lower-cased, for ?q=
+    published: bool = True
+    withhold_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    decided_by: str | None = Field(default=None, max_length=64)
+    recorded_at: datetime = _ts()
+
+
 # --- Audit, outbox, counters -----------------------------------------------------------------
 
 
@@ -284,6 +320,9 @@ class AuditRow(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+    # How ``hash`` was made: "sha256" (rows from before revision 0006, unkeyed) or
+    # "hmac-sha256:<key id>". Rows never change algorithm: old rows verify as they were written.
+    alg: str = Field(default="sha256", max_length=40, sa_column_kwargs={"server_default": "sha256"})
 
 
 class AuditHeadRow(SQLModel, table=True):
@@ -296,8 +335,37 @@ class AuditHeadRow(SQLModel, table=True):
     last_hash: str = Field(default="", max_length=64)
 
 
+class AuditHeadLogRow(SQLModel, table=True):
+    """The chain of heads: every committed change of a chain's head, itself hash-chained (keyed).
+
+    A chain deleted whole (rows and head) is still named here with the seq and hash it had.
+    """
+
+    __tablename__ = "audit_head_log"
+    __table_args__ = (Index("ix_audit_head_log_chain_seq", "chain", "seq"),)
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    chain: str = Field(max_length=64)
+    chain_seq: int
+    chain_hash: str = Field(max_length=64)
+    at: datetime = _ts()
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+    alg: str = Field(max_length=40)
+
+
 class OutboxRow(SQLModel, table=True):
+    """A message a case queued, once per idempotency key; the dispatcher drains it.
+
+    ``status``: pending → sent (every recipient sent, or held for their digest) or failed (a
+    recipient's last try failed, or nobody could be found to send it to).
+    """
+
     __tablename__ = "notification_outbox"
+    __table_args__ = (
+        # The dispatcher's claim: pending rows whose time has come.
+        Index("ix_notification_outbox_status_not_before", "status", "not_before"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)  # idempotency key: a retry adds nothing
@@ -308,6 +376,90 @@ class OutboxRow(SQLModel, table=True):
     sent_at: datetime | None = _ts(nullable=True, index=True)
     attempts: int = 0
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Null on rows queued before delivery existed: the key says (``{reference}:{kind}:…``).
+    reference: str | None = Field(default=None, max_length=64, index=True)
+    kind: str | None = Field(default=None, max_length=40)
+    facts: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    status: str = Field(
+        default="pending",
+        sa_column=Column(String(16), nullable=False, server_default="pending"),
+    )
+    not_before: datetime | None = _ts(nullable=True)  # working hours, or a retry's backoff
+    claimed_by: str | None = Field(default=None, max_length=64)  # a dispatcher, until …
+    claimed_until: datetime | None = _ts(nullable=True)
+    failed_at: datetime | None = _ts(nullable=True)
+
+
+class DeliveryRow(SQLModel, table=True):
+    """One message to one recipient over one channel: claimed (``sending``, with its Message-ID)
+    before the send, so a dispatcher that dies between sending and recording never sends it
+    again blind — the next one asks the channel, or reports it unconfirmed.
+
+    ``status``: sending, sent, retry, failed, unconfirmed, held (for a daily digest), digested.
+    No requester data: the requester's recipient is ``requester`` with no address kept.
+    """
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (UniqueConstraint("outbox_id", "recipient", "channel"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("notification_outbox.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    recipient: str = Field(max_length=100)  # a user id, mailbox:<unit>, requester, webhook:…
+    channel: str = Field(max_length=16)  # email, webhook, notify
+    address: str = Field(default="", max_length=500)
+    message_id: str = Field(max_length=200, unique=True)
+    status: str = Field(max_length=16, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    subject: str = Field(default="", max_length=300)
+    body: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    dispatcher: str | None = Field(default=None, max_length=64)  # who sent (or last tried)
+    digest_key: str | None = Field(default=None, max_length=200)  # the digest that carried it
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+
+
+class DeliveryRouteRow(SQLModel, table=True):
+    """Which channel an audience's messages take: ``unit:vawg`` → a webhook, ``requester`` →
+    GOV.UK Notify… The most specific match wins (the address, then its kind, then ``*``); no
+    row at all means email. Reference data: edited through ``store.delivery`` and audited."""
+
+    __tablename__ = "delivery_routes"
+
+    audience: str = Field(primary_key=True, max_length=100)
+    channel: str = Field(primary_key=True, max_length=16)
+    target: str = Field(default="", max_length=500)  # a webhook URL, a Notify template id
+
+
+class DeliveryPreferenceRow(SQLModel, table=True):
+    """A person's choice of how reminders reach them (part of the directory)."""
+
+    __tablename__ = "delivery_preferences"
+
+    user_id: str = Field(
+        sa_column=Column(String(64), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    )
+    digest: bool = False  # one email on working-day mornings instead of one per reminder
+    updated_at: datetime = _ts()
+
+
+class DispatcherLeaseRow(SQLModel, table=True):
+    """On SQLite one dispatcher runs at a time: it holds this lease and renews it each pass."""
+
+    __tablename__ = "dispatcher_leases"
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=64)
+    expires_at: datetime = _ts()
 
 
 class IntakeRow(SQLModel, table=True):

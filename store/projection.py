@@ -24,6 +24,7 @@ from sqlmodel import col
 from domain.case import CaseView
 from store.audit import AuditEntry, append_audit
 from store.db import dialect_insert
+from store.disclosure import record_issued
 from store.models import (
     CaseRow,
     DocumentRow,
@@ -206,6 +207,8 @@ def write_case_view(session: Session, view: CaseView, *, force: bool = False) ->
     if applied:
         _replace_children(session, view)
         _record_documents(session, view)
+        # An issued response is published (or its withholding recorded) as the case closes.
+        record_issued(session, view)
     log_timeline(session, view)
     session.flush()
     return applied

@@ -28,6 +28,7 @@ from store.projection import (
     log_timeline,
     write_case_view,
 )
+from store.retention import erased_references, redact_view
 
 Snapshot = dict[str, Any]
 
@@ -149,12 +150,18 @@ def rebuild_read_model(
     Cases the read model holds but ``views`` lack are reported as stale and kept unless
     ``prune``: Temporal deletes closed workflows after the namespace's retention period, and
     their rows are still needed for the statistics. ``present`` names cases that exist in Temporal
-    but whose state could not be fetched: never stale, never pruned.
+    but whose state could not be fetched: never stale, never pruned. Cases whose requester
+    details were erased are compared and written as erased.
     """
     report = RebuildReport()
     seen: set[str] = set(present)
+    views = list(views)
+    erased = erased_references(session, [v.reference for v in views])
     for view in views:
         seen.add(view.reference)
+        if view.reference in erased:
+            # Temporal may still hold what the retention schedule erased here: never restore it.
+            view = redact_view(view)
         before = case_snapshot(session, view.reference)
         if before is None:
             report.added.append(view.reference)

@@ -63,7 +63,11 @@ def _user_spec(row: UserRow) -> UserSpec:
 
 
 def _rule_spec(row: RoutingRuleRow) -> RoutingRuleSpec:
-    return RoutingRuleSpec(phrase=row.phrase, unit=row.unit_id, priority=row.priority)
+    # Checked when written; a row an older release let through (a negative priority) must not
+    # make every routing suggestion fail.
+    return RoutingRuleSpec.model_construct(
+        phrase=row.phrase, unit=row.unit_id, priority=row.priority
+    )
 
 
 def list_units(session: Session) -> list[UnitSpec]:
@@ -90,17 +94,66 @@ def sign_off_roles(session: Session) -> dict[str, Role]:
     return {r.section: Role(r.required_role) for r in session.scalars(select(SignOffPolicyRow))}
 
 
-def get_authority(session: Session) -> AuthoritySettings:
+def _drop(document: dict[str, Any], loc: tuple[int | str, ...]) -> bool:
+    """Remove the value at ``loc`` from ``document``; False when there is none."""
+    where: Any = document
+    for part in loc[:-1]:
+        if not isinstance(where, dict) or part not in where:
+            return False
+        where = where[part]
+    if not loc or not isinstance(where, dict) or loc[-1] not in where:
+        return False
+    del where[loc[-1]]
+    return True
+
+
+def read_authority(session: Session) -> tuple[AuthoritySettings, list[str]]:
+    """The authority settings, and the stored values that are refused now.
+
+    Keys an older or newer release wrote are ignored rather than failing every read; a stored
+    value the settings refuse (25 o'clock, written before they did) reads as the default and is
+    reported, with the command that fixes it.
+    """
     stored = {r.key: r.value for r in session.scalars(select(AuthoritySettingRow))}
-    known = {k: v for k, v in stored.items() if k in AuthoritySettings.model_fields}
-    # Keys an older or newer release wrote are ignored rather than failing every read.
-    return AuthoritySettings.model_validate(known)
+    known: dict[str, Any] = {k: v for k, v in stored.items() if k in AuthoritySettings.model_fields}
+    problems: list[str] = []
+    for _ in range(100):  # each round drops at least one value: bounded by what is stored
+        try:
+            return AuthoritySettings.model_validate(known), problems
+        except ValidationError as exc:
+            dropped = False
+            for error in exc.errors():
+                loc = tuple(error["loc"])
+                dropped = _drop(known, loc) or dropped
+                if error["type"] == "extra_forbidden":
+                    continue  # a key of another release, inside a group
+                where = ".".join(map(str, loc))
+                problems.append(
+                    f"{where}: the stored value {error.get('input')!r} is refused "
+                    f"({error['msg'].removeprefix('Value error, ')}); fix it with "
+                    f"`foiflow store settings set {where} VALUE`"
+                )
+            if not dropped:
+                break
+    return AuthoritySettings(), problems
 
 
-def case_policy(session: Session) -> CasePolicy:
-    """The policy a case started now gets: authority settings plus the sign-off table."""
+def get_authority(session: Session) -> AuthoritySettings:
+    """The authority settings in force (a refused stored value reads as its default)."""
+    return read_authority(session)[0]
+
+
+def case_policy(session: Session, *, check: bool = True) -> CasePolicy:
+    """The policy a case started now gets: authority settings plus the sign-off table.
+
+    With ``check``, a stored setting the settings refuse is a ``RefDataError`` naming it and
+    the fix: no case starts on a value it could not run on, or on a default nobody chose.
+    """
+    authority, problems = read_authority(session)
+    if check and problems:
+        raise RefDataError("settings: no case can start until it is fixed: " + "; ".join(problems))
     roles = sign_off_roles(session)
-    return case_policy_from(get_authority(session), roles or None)
+    return case_policy_from(authority, roles or None)
 
 
 # --- Writes ----------------------------------------------------------------------------------

@@ -11,13 +11,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from domain.case import CasePolicy, ReminderSchedule
+from domain.case import MAX_REMINDER_WORKING_DAYS, SEND_HOURS, CasePolicy, ReminderSchedule
 from domain.intake import RoutingRule
 from statute.clock import LONDON
 from statute.exemptions import COST_LIMIT_HOURS, DEFAULT_SIGN_OFF_POLICY, Role
 from statute.exemptions import check_sign_off_role as check_sign_off_role  # callers import it here
 
 SLUG = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+# Routing priorities: lower wins; the range fits the column on every engine, with room to spare.
+PRIORITY_MIN, PRIORITY_MAX = 0, 1_000_000
 DEFAULT_REFERENCE_PATTERN = "{force}.FOI.{yy}.{seq:06d}"
 AuthorityKind = Literal["central_government", "other"]
 
@@ -46,18 +48,61 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+_REMINDERS = ReminderSchedule()
+_MAX_DAYS = MAX_REMINDER_WORKING_DAYS
+
+
+class ReminderSettings(StrictModel):
+    """The reminder schedule as an admin sets it: every value a case can run on, and no other
+    (a case keeps it for its whole life; ``domain.case.ReminderSchedule`` is what it keeps)."""
+
+    unit_reminder_before_task_due: int = Field(
+        default=_REMINDERS.unit_reminder_before_task_due, ge=0, le=_MAX_DAYS
+    )
+    escalate_overdue_tasks: bool = _REMINDERS.escalate_overdue_tasks
+    # Working day N of the statutory limit; 0 sends no alert.
+    officer_alert_at_working_day: int = Field(
+        default=_REMINDERS.officer_alert_at_working_day, ge=0, le=_MAX_DAYS
+    )
+    manager_alert_at_working_day: int = Field(
+        default=_REMINDERS.manager_alert_at_working_day, ge=0, le=_MAX_DAYS
+    )
+    alert_on_due_date: bool = _REMINDERS.alert_on_due_date
+    alert_each_day_overdue: bool = _REMINDERS.alert_each_day_overdue
+    send_hour: int = Field(
+        default=_REMINDERS.send_hour,
+        ge=SEND_HOURS.start,
+        le=SEND_HOURS.stop - 1,
+        description="The local hour reminders go out, 0 to 23.",
+    )
+
+    def schedule(self) -> ReminderSchedule:
+        return ReminderSchedule(**self.model_dump())
+
+
 class AuthoritySettings(StrictModel):
-    name: str = ""
+    name: str = Field(default="", max_length=200)
+    # The letterhead of responses: where requesters write (for internal reviews too) and how
+    # else they reach the FOI team. Empty fields are left off the letter.
+    address: str = Field(default="", max_length=500)  # one line per line of the address
+    email: str = Field(default="", max_length=254)
+    telephone: str = Field(default="", max_length=40)
+    website: str = Field(default="", max_length=200)
+    letter_signatory: str = Field(default="", max_length=200)  # e.g. "Information Rights Unit"
     kind: AuthorityKind = "other"
     force_code: str = Field(default="01", pattern=r"^[A-Za-z0-9]{1,16}$")
     reference_pattern: str = DEFAULT_REFERENCE_PATTERN
     # None: the s12 appropriate limit for the kind (Fees Regulations 2004: 24 h or 18 h).
-    cost_limit_hours: float | None = Field(default=None, gt=0)
+    # Finite: JSON has no infinity, so an infinite limit would reach cases as null.
+    cost_limit_hours: float | None = Field(default=None, gt=0, le=10_000, allow_inf_nan=False)
     time_zone: str = LONDON
     task_working_days: int = Field(default=10, ge=1, le=20)
     roll_non_working_receipt: bool = False
     sign_off_default_role: Role = DEFAULT_SIGN_OFF_POLICY.default_role
-    reminders: ReminderSchedule = Field(default_factory=ReminderSchedule)
+    reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+    # The records retention schedule: years from a case's closure after which the requester's
+    # details are erased from the store (`foiflow store erase-expired`). None: never erased.
+    retention_years: int | None = Field(default=None, ge=1, le=100)
 
     @field_validator("reference_pattern")
     @classmethod
@@ -112,6 +157,8 @@ class RoutingRuleSpec(RoutingRule):
 
     model_config = ConfigDict(extra="forbid")
 
+    priority: int = Field(default=100, ge=PRIORITY_MIN, le=PRIORITY_MAX)
+
 
 def check_directory(
     units: Sequence[UnitSpec], users: Sequence[UserSpec], rules: Sequence[RoutingRuleSpec]
@@ -158,7 +205,7 @@ def case_policy_from(
         sign_off_roles=dict(
             DEFAULT_SIGN_OFF_POLICY.roles if sign_off_roles is None else sign_off_roles
         ),
-        reminders=authority.reminders,
+        reminders=authority.reminders.schedule(),
         roll_non_working_receipt=authority.roll_non_working_receipt,
         time_zone=authority.time_zone,
     )

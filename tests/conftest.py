@@ -31,6 +31,27 @@ if TYPE_CHECKING:
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="foiflow-test-"))
 os.environ.setdefault("FOIFLOW_DATA_DIR", str(_DATA_DIR))
 os.environ.pop("FOIFLOW_DATABASE_URL", None)
+# One audit key for every store the tests make, whichever entry point (CLI, worker, web app)
+# opens it: rows one writes, the others verify.
+os.environ.setdefault("FOIFLOW_AUDIT_KEY", "tests-audit-key-" + "k" * 32)
+
+
+@pytest.fixture(autouse=True)
+def logging_as_it_was() -> Iterator[None]:
+    """Entry points under test (the web app's factory, ``foiflow up``) configure logging for the
+    whole process; put it back, so later tests' captured output holds only what they print."""
+    import logging
+
+    loggers = [
+        logging.getLogger(),
+        *(logging.getLogger(n) for n in ("uvicorn", "uvicorn.error", "uvicorn.access")),
+    ]
+    kept = [(lg, list(lg.handlers), lg.level, lg.propagate) for lg in loggers]
+    yield
+    for logger, handlers, level, propagate in kept:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 def binary(name: str) -> str:
@@ -39,6 +60,15 @@ def binary(name: str) -> str:
     if not Path(found).exists():
         pytest.fail(f"{name} not installed: run `make test` (it installs the dev extras)")
     return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def audit_keys() -> None:
+    """The audit key every test signs with, as an entry point would set it."""
+    from settings import get_settings
+    from store.audit_keys import configure_audit
+
+    configure_audit(get_settings())
 
 
 @pytest.fixture(scope="session")

@@ -13,12 +13,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from logging_setup import configure_logging
 from services.identity import Identity
 from services.runtime import Runtime, TemporalClient
 from settings import Settings, get_settings
 from web.api.errors import install_error_handlers
 from web.api.main import api_router
 from web.pages import install_pages
+from web.metrics import install_metrics
+from web.pages import disclosure as disclosure_pages
 
 API_PREFIX = "/api"
 
@@ -55,9 +58,13 @@ def create_app(
     install_error_handlers(app)
     app.include_router(api_router, prefix=API_PREFIX)
     install_pages(app)  # the pages, their static files, GOV.UK error pages outside /api
+    app.include_router(disclosure_pages.router)
+    install_metrics(app)
     return app
 
 
 def app_from_env() -> FastAPI:
-    """The app for the environment's settings (``FOIFLOW_*``)."""
-    return create_app(get_settings())
+    """The app for the environment's settings (``FOIFLOW_*``), logging as they say."""
+    settings = get_settings()
+    configure_logging(settings)
+    return create_app(settings)

@@ -18,6 +18,9 @@ from zoneinfo import ZoneInfo
 
 from domain.case import (
     CLOSED_STATUSES,
+    Audience,
+    AudienceKind,
+    CaseProblem,
     CaseStatus,
     CaseView,
     ResponseDraft,
@@ -34,6 +37,8 @@ from domain.messages import (
     CloseCase,
     CostDecision,
     IssueResponse,
+    LastChange,
+    Notification,
     ReassignTask,
     RecordClockEvent,
     RequestInput,
@@ -41,11 +46,14 @@ from domain.messages import (
     SignOffDecision,
     UpdateResult,
 )
+from domain.notices import MessageKind
 from domain.transitions import PAUSED_STATUSES, Action, clock_transition, transition
 from statute import (
     CalendarData,
+    CalendarError,
     ClockEventKind,
     ClockState,
+    ExtensionKind,
     WorkingDayCalendar,
     calendar_for,
     get_regime,
@@ -54,7 +62,8 @@ from statute import (
 from statute.exemptions import OUTCOME_LABELS, Outcome
 from workflows import letter
 from workflows.clock import case_clock, clock_record, midnight_after, on_time, task_due
-from workflows.reminders import PlannedReminder, plan_reminders
+from workflows.policy import sound_policy
+from workflows.reminders import PlannedReminder, event_notice, plan_reminders
 from workflows.rules import cost_hours, find_task, open_tasks
 from workflows.sign_offs import find_sign_off, gather_sign_offs, request_text
 from workflows.view import case_view
@@ -63,6 +72,16 @@ Input = TypeVar("Input")
 SYSTEM = "system"
 MOVING = frozenset({CaseStatus.IN_PROGRESS, CaseStatus.SIGN_OFF})  # where answers move the case
 STATUTORY_LIMIT_FALLBACK = 20  # month-based regimes still alert by working day N of 20
+REQUESTER = Audience(kind=AudienceKind.REQUESTER)
+# What the clock events tell the requester (s1(3), s9, s17(2)); the others are silent.
+REQUESTER_NOTICES = {
+    ClockEventKind.CLARIFICATION_REQUESTED: MessageKind.CLARIFICATION_REQUEST,
+    ClockEventKind.FEES_NOTICE_GIVEN: MessageKind.FEES_NOTICE,
+}
+
+
+def _questions(numbers: list[int]) -> str:
+    return ", ".join(f"Q{n}" for n in numbers)
 
 
 def outcome_label(outcome: Outcome | None) -> str:
@@ -72,15 +91,18 @@ def outcome_label(outcome: Outcome | None) -> str:
 class CaseFile:
     def __init__(self, inp: RequestInput, now: Callable[[], datetime]) -> None:
         self.intake = inp.intake
-        self.policy = inp.policy
+        # A value no case can run on (25 o'clock) is replaced before anything counts with it;
+        # ``open`` records why. Continue-as-new carries the replaced policy, so once only.
+        self.policy, self._policy_problems = sound_policy(inp.policy)
         self.regime = get_regime(inp.intake.regime)
         self.now = now
-        self.zone = ZoneInfo(inp.policy.time_zone)  # once: reminders ask for it on every plan
+        self.zone = ZoneInfo(self.policy.time_zone)  # once: reminders ask for it on every plan
         self.state = inp.state or CaseState(status=CaseStatus.TRIAGE)
         if inp.state is None:
             self.state.started_at = now()
             self.state.calendar = inp.calendar
         self._calendar_cache: tuple[int, WorkingDayCalendar] | None = None
+        self._unnoted: list[CaseProblem] = []
 
     # ---- reading the case ---------------------------------------------------------------------
 
@@ -144,10 +166,31 @@ class CaseFile:
 
     def note(self, actor: str, kind: str, text: str) -> None:
         seq = len(self.state.timeline) + 1
-        self.state.timeline.append(
-            TimelineEntry(seq=seq, at=self.now(), actor=actor, kind=kind, text=text)
-        )
+        at = self.now()
+        self.state.timeline.append(TimelineEntry(seq=seq, at=at, actor=actor, kind=kind, text=text))
         self.touch()
+        if actor != SYSTEM:
+            self.state.last_change = LastChange(version=self.state.version, actor=actor, at=at)
+
+    def tell(
+        self, kind: MessageKind, audience: Audience, target: str, text: str, **facts: object
+    ) -> None:
+        """Queue a message for the workflow to hand to the outbox. Neither the version nor the
+        timeline moves: a case replayed from before messages existed must change nothing."""
+        if audience.kind == AudienceKind.REQUESTER and not self.intake.requester.email:
+            return  # a postal request: the officer writes; nothing to send by email
+        self.state.notices.append(
+            event_notice(self.intake.reference, kind, audience, target, self.today(), text, **facts)
+        )
+
+    def pending_notices(self) -> list[Notification]:
+        return list(self.state.notices)
+
+    def notice_sent(self, notice: Notification) -> None:
+        self.state.notices.remove(notice)
+
+    def drop_notices(self) -> None:
+        self.state.notices.clear()
 
     def _move(self, status: CaseStatus) -> None:
         """The one place the status changes."""
@@ -170,12 +213,57 @@ class CaseFile:
         self.state.calendar = calendar
 
     def open(self) -> None:
-        """The first entry of the timeline, once the calendar is there to count on."""
+        """The first entry of the timeline, once the calendar is there to count on; then any
+        problem the case met while opening."""
         if not self.state.timeline:
             self.note(SYSTEM, "received", self.received_text())
+            clock = self.clock()
+            self.tell(
+                MessageKind.ACKNOWLEDGEMENT,
+                REQUESTER,
+                "case",
+                f"request received on {clock.received_on}; response due by {clock.due_date}",
+                regime=self.intake.regime,
+                received=clock.received_on,
+                due=clock.due_date,
+                questions=len(self.intake.questions),
+            )
+        for problem in self._unnoted:
+            self.note(SYSTEM, "problem", f"{problem.field}: {problem.text}")
+        self._unnoted = []
+        for field, text in self._policy_problems:
+            self.problem(field, text)
+        self._policy_problems = []
+
+    # ---- problems: what the case met and could not use ---------------------------------------
+
+    def problem(self, field: str, text: str) -> None:
+        """Record a problem (once while it is open) and say so in the timeline."""
+        if any(
+            p.field == field and p.text == text and p.resolved_at is None
+            for p in self.state.problems
+        ):
+            return
+        problem = CaseProblem(at=self.now(), field=field, text=text)
+        self.state.problems.append(problem)
+        if self.state.timeline:
+            self.note(SYSTEM, "problem", f"{field}: {text}")
+        else:  # still opening: ``open`` notes it after the receipt
+            self._unnoted.append(problem)
+            self.touch()
+
+    def resolve(self, field: str, how: str) -> None:
+        """Close the open problems of ``field``: the fix has arrived."""
+        still_open = [p for p in self.state.problems if p.field == field and p.resolved_at is None]
+        if not still_open:
+            return
+        for problem in still_open:
+            problem.resolved_at = self.now()
+        self.note(SYSTEM, "problem_resolved", f"{field}: {how}")
 
     def route(self, inp: RouteQuestions) -> None:
         today = self.today()
+        routed: dict[str, list[int]] = {}
         for route in inp.routes:
             number = route.question
             text = next(q.text for q in self.intake.questions if q.number == number)
@@ -189,6 +277,9 @@ class CaseFile:
                 )
             )
             self.note(inp.actor.user_id, "routed", f"Q{number} routed to {route.unit}")
+            routed.setdefault(route.unit, []).append(number)
+        for unit, numbers in routed.items():
+            self._tell_assigned(unit, numbers)
         self.state.tasks.sort(key=lambda t: t.question)
         if self.state.status == CaseStatus.TRIAGE and self.all_routed():
             self._move(CaseStatus.IN_PROGRESS)
@@ -206,6 +297,7 @@ class CaseFile:
         task.status = TaskStatus.OPEN
         task.answer = None
         task.answered_by = None
+        self._tell_assigned(inp.unit, [task.question])
         self._advance()
 
     def answer(self, inp: AnswerTask) -> None:
@@ -243,10 +335,22 @@ class CaseFile:
                 "sign_off_rejected",
                 f"s{sign_off.section} rejected: {inp.reason}",
             )
+            returned: dict[str, list[int]] = {}
             for task in self.state.tasks:
                 if task.question in sign_off.questions:
                     task.status = TaskStatus.RETURNED
                     task.returned_reason = f"s{sign_off.section} sign-off refused: {inp.reason}"
+                    returned.setdefault(task.unit, []).append(task.question)
+            for unit, numbers in returned.items():
+                self.tell(
+                    MessageKind.SIGN_OFF_REJECTED,
+                    Audience(kind=AudienceKind.UNIT, unit=unit),
+                    f"s{sign_off.section}@{unit}",
+                    f"s{sign_off.section} sign-off refused for {_questions(numbers)}: {inp.reason}",
+                    section=sign_off.section,
+                    questions=_questions(numbers),
+                    reason=inp.reason,
+                )
             self._move(CaseStatus.IN_PROGRESS)
         self._advance()
 
@@ -260,6 +364,7 @@ class CaseFile:
             f"{after.movements[-1].description}; due date {before or 'paused'} → "
             f"{after.due_date or 'paused'}" + (f" ({inp.note})" if inp.note else ""),
         )
+        self._tell_requester(inp, after)
         row = clock_transition(inp.kind)
         if row is not None and row.leads_to in PAUSED_STATUSES:
             self._pause(row.action)
@@ -300,6 +405,8 @@ class CaseFile:
         assert self.state.response is not None, "validated: the response is approved"
         self.state.issued_at = self.now()
         self.state.outcome = self.state.response.outcome
+        self.state.response.publish = inp.publish
+        self.state.response.withhold_reason = "" if inp.publish else inp.withhold_reason.strip()
         self._take(Action.ISSUE)
         clock = self.clock()
         _, with_extensions = on_time(self.state.issued_at, clock, self.policy.time_zone)
@@ -307,8 +414,19 @@ class CaseFile:
             inp.actor.user_id,
             "issued",
             f"response issued on {self.today()} ({'on time' if with_extensions else 'LATE'}; "
-            f"due {clock.due_date}); outcome: {outcome_label(self.state.outcome)}",
+            f"due {clock.due_date}); outcome: {outcome_label(self.state.outcome)}"
+            + ("" if inp.publish else f"; not for publication: {inp.withhold_reason.strip()}"),
         )
+        for unit in sorted({t.unit for t in self.state.tasks}):
+            self.tell(
+                MessageKind.RESPONSE_ISSUED,
+                Audience(kind=AudienceKind.UNIT, unit=unit),
+                f"case@{unit}",
+                f"the response was issued on {self.today()}",
+                issued=self.today(),
+                on_time="yes" if with_extensions else "no",
+                outcome=outcome_label(self.state.outcome),
+            )
 
     def withdraw(self, inp: CloseCase) -> None:
         self._take(Action.WITHDRAW)
@@ -326,14 +444,30 @@ class CaseFile:
             )
 
     def change_calendar(self, version: int, calendar: dict[str, object]) -> None:
-        """Count on calendar ``version`` from now on: deadlines move, the timeline says how."""
-        before_cal = CalendarData.from_json(self.state.calendar or {})
+        """Count on calendar ``version`` from now on: deadlines move, the timeline says how.
+
+        A calendar the case cannot count on (it does not cover the case's days) is a problem:
+        the case keeps the one it has.
+        """
+        before = self.state.calendar
+        before_cal = CalendarData.from_json(before or {})
         before_due = self.clock().due_date
         self.state.calendar = calendar
-        after_cal = CalendarData.from_json(calendar)
-        after_due = self.clock().due_date
-        for task in open_tasks(self.state.tasks):
-            task.internal_due = self._task_due(task.routed_on)
+        try:
+            after_cal = CalendarData.from_json(calendar)
+            after_due = self.clock().due_date
+            due_dates = [self._task_due(t.routed_on) for t in open_tasks(self.state.tasks)]
+        except CalendarError as exc:
+            self.state.calendar = before
+            self.problem(
+                "calendar",
+                f"calendar v{version} cannot count this case's days ({exc}); the case keeps "
+                f"counting on v{before_cal.version}. Refresh the calendar "
+                "(`foiflow calendar refresh`) and announce the new version",
+            )
+            return
+        for task, due in zip(open_tasks(self.state.tasks), due_dates, strict=True):
+            task.internal_due = due
         changes = "; ".join(after_cal.diff(before_cal)) or "no change in this case's window"
         moved = (
             f"due date moved from {before_due} to {after_due}"
@@ -341,20 +475,34 @@ class CaseFile:
             else f"due date stays {after_due}"
         )
         self.note(SYSTEM, "calendar_changed", f"{moved} by calendar v{version}: {changes}")
+        self.resolve("calendar", f"now counting on calendar v{version}")
 
     # ---- reminders ----------------------------------------------------------------------------
 
     def planned_reminders(self) -> list[PlannedReminder]:
-        return plan_reminders(
-            reference=self.intake.reference,
-            state=self.state,
-            clock=self.clock(),
-            calendar=self.calendar(),
-            policy=self.policy,
-            statutory_limit=self.regime.working_days or STATUTORY_LIMIT_FALLBACK,
-            now=self.now(),
-            zone=self.zone,
-        )
+        """The reminders due from now; none, with a problem recorded, while they cannot be
+        planned (a day beyond the calendar's coverage): a failed plan would fail every
+        workflow task, and the case could not even be read."""
+        try:
+            planned = plan_reminders(
+                reference=self.intake.reference,
+                state=self.state,
+                clock=self.clock(),
+                calendar=self.calendar(),
+                policy=self.policy,
+                statutory_limit=self.regime.working_days or STATUTORY_LIMIT_FALLBACK,
+                now=self.now(),
+                zone=self.zone,
+            )
+        except (CalendarError, ValueError) as exc:
+            self.problem(
+                "reminders",
+                f"cannot be planned ({exc}); none go out until this is fixed: refresh the "
+                "calendar (`foiflow calendar refresh`) and check the reminder settings",
+            )
+            return []
+        self.resolve("reminders", "planned again")
+        return planned
 
     def reminder_sent(self, reminder: PlannedReminder) -> None:
         sent = reminder.record()
@@ -396,6 +544,15 @@ class CaseFile:
         )
         for fresh in requested:
             self.note(SYSTEM, "sign_off_requested", request_text(fresh))
+            self.tell(
+                MessageKind.SIGN_OFF_REQUESTED,
+                Audience(kind=AudienceKind.ROLE, role=fresh.required_role),
+                f"s{fresh.section}",
+                request_text(fresh),
+                section=fresh.section,
+                questions=_questions(fresh.questions),
+                role=fresh.required_role.value,
+            )
         self.state.sign_offs = sign_offs
         if any(s.status != SignOffStatus.APPROVED for s in sign_offs):
             self._move(CaseStatus.SIGN_OFF)
@@ -424,6 +581,44 @@ class CaseFile:
         self.state.response = ResponseDraft(text=text, outcome=outcome, composed_at=self.now())
         self._move(CaseStatus.RESPONSE_REVIEW)
         self.note(actor, kind, note or f"response composed: {outcome_label(outcome)}")
+
+    def _tell_assigned(self, unit: str, numbers: list[int]) -> None:
+        due = min(t.internal_due for t in self.state.tasks if t.question in numbers)
+        self.tell(
+            MessageKind.TASK_ASSIGNED,
+            Audience(kind=AudienceKind.UNIT, unit=unit),
+            f"q{'+'.join(map(str, numbers))}@{unit}",
+            f"{_questions(numbers)} routed to {unit}, due {due}",
+            questions=_questions(numbers),
+            unit=unit,
+            due=due,
+        )
+
+    def _tell_requester(self, inp: RecordClockEvent, after: ClockState) -> None:
+        """The notices the statute requires the requester to get for a clock event."""
+        note = inp.note or None
+        kind = REQUESTER_NOTICES.get(inp.kind)
+        if kind is not None:
+            words = f"{kind.value.replace('_', ' ')} sent"
+            self.tell(kind, REQUESTER, "case", words, regime=self.intake.regime, note=note)
+        elif inp.kind == ClockEventKind.EXTENSION and (
+            inp.extension == ExtensionKind.PUBLIC_INTEREST
+        ):
+            # s17(2): name the exemption and give an estimated date.
+            sections = sorted(
+                {c.section for t in self.state.tasks if t.answer for c in t.answer.claims},
+                key=lambda s: (len(s), s),
+            )
+            self.tell(
+                MessageKind.HOLDING_NOTICE,
+                REQUESTER,
+                "case",
+                f"s17(2) holding notice: estimated date {after.due_date}",
+                regime=self.intake.regime,
+                due=after.due_date,
+                exemptions=", ".join(f"section {s}" for s in sections) or None,
+                note=note,
+            )
 
     def _pause(self, action: Action) -> None:
         # A second pause (a fees notice while awaiting clarification) resumes where the first

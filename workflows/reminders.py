@@ -4,11 +4,14 @@ A pure function of the case's state, clock, calendar and policy at a given insta
 sleeps until the first planned one, sends what is due, records it, and plans again; recorded
 reminders are never planned twice. Idempotency keys (``{reference}:{kind}:{target}:{day}``) and
 audience addresses are stored in histories and outbox rows, so their form never changes.
+
+What happens on a case (received, a task assigned, a sign-off asked for or refused, the response
+issued) is told at once: ``event_notice`` builds those messages.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from enum import StrEnum
 
@@ -20,6 +23,7 @@ from domain.case import (
     ReminderSent,
 )
 from domain.messages import CaseState, Notification
+from domain.notices import MessageKind, notice_key
 from domain.transitions import PAUSED_STATUSES
 from statute import ClockState, WorkingDayCalendar, local_date
 from workflows.clock import local_time
@@ -38,7 +42,34 @@ class ReminderKind(StrEnum):
 def reminder_key(reference: str, kind: ReminderKind, question: int | None, day: date) -> str:
     """The outbox's idempotency key: one reminder per case, kind, question and day."""
     target = f"q{question}" if question is not None else "case"
-    return f"{reference}:{kind.value}:{target}:{day}"
+    return notice_key(reference, kind.value, target, day)
+
+
+def subject_for(reference: str, kind: str) -> str:
+    return f"[{reference}] {kind.replace('_', ' ')}"
+
+
+def event_notice(
+    reference: str,
+    kind: MessageKind,
+    audience: Audience,
+    target: str,
+    day: date,
+    text: str,
+    **facts: object,
+) -> Notification:
+    """A message about something that just happened on the case, keyed by what it is about
+    (``target``) and the local ``day``: the same event told twice the same day is one message.
+    ``facts`` feed the template; they never carry the requester's identity."""
+    return Notification(
+        key=notice_key(reference, kind.value, target, day),
+        reference=reference,
+        kind=kind.value,
+        audience=audience.address,
+        subject=subject_for(reference, kind.value),
+        body=text,
+        facts={k: str(v) for k, v in facts.items() if v is not None},
+    )
 
 
 @dataclass(frozen=True)
@@ -50,6 +81,7 @@ class PlannedReminder:
     question: int | None  # the task it is about; None for the whole case
     text: str
     key: str
+    facts: dict[str, str] = field(default_factory=dict)  # for the template
 
     def record(self) -> ReminderSent:
         """What the case keeps once it is sent."""
@@ -67,8 +99,9 @@ class PlannedReminder:
             reference=reference,
             kind=self.kind.value,
             audience=self.audience.address,
-            subject=f"[{reference}] {self.kind.value.replace('_', ' ')}",
+            subject=subject_for(reference, self.kind.value),
             body=self.text,
+            facts=self.facts,
         )
 
 
@@ -79,6 +112,11 @@ class _Plan:
     audience: Audience
     text: str
     question: int | None = None
+    facts: dict[str, str] = field(default_factory=dict)
+
+
+def _facts(**values: object) -> dict[str, str]:
+    return {k: str(v) for k, v in values.items()}
 
 
 FOI_OFFICERS = Audience(kind=AudienceKind.FOI_OFFICER)
@@ -116,6 +154,7 @@ def plan_reminders(
                     Audience(kind=AudienceKind.UNIT, unit=task.unit),
                     f"Q{task.question} is due from your unit on {unit_due}",
                     task.question,
+                    _facts(question=task.question, unit=task.unit, due=unit_due),
                 )
             )
             if sched.escalate_overdue_tasks:
@@ -127,6 +166,7 @@ def plan_reminders(
                         f"Q{task.question} was due from {task.unit} on {unit_due} and is still "
                         "unanswered",
                         task.question,
+                        _facts(question=task.question, unit=task.unit, due=unit_due),
                     )
                 )
     if clock.due_date is not None and clock.statutory_due_date is not None:
@@ -139,10 +179,13 @@ def plan_reminders(
             if 0 < at_day < statutory_limit:
                 day = calendar.subtract_working_days(statutory, statutory_limit - at_day)
                 text = f"working day {at_day} of {statutory_limit}: due {due}"
-                plans.append(_Plan(day, kind, audience, text))
+                facts = _facts(working_day=at_day, limit=statutory_limit, due=due)
+                plans.append(_Plan(day, kind, audience, text, facts=facts))
         if sched.alert_on_due_date:
             text = f"the response is due today ({due})"
-            plans.append(_Plan(due, ReminderKind.DUE_TODAY, FOI_OFFICERS, text))
+            plans.append(
+                _Plan(due, ReminderKind.DUE_TODAY, FOI_OFFICERS, text, facts=_facts(due=due))
+            )
         if sched.alert_each_day_overdue:
             # The next working day overdue not yet reported, and never one already past.
             floor = max(local_date(now, policy.time_zone), due)
@@ -151,7 +194,8 @@ def plan_reminders(
                 day = calendar.add_working_days(day, 1)
             days_late = calendar.count_working_days(due, day)
             text = f"the response is {days_late} working day(s) overdue (due {due})"
-            plans.append(_Plan(day, ReminderKind.OVERDUE, FOI_OFFICERS, text))
+            facts = _facts(due=due, days_late=days_late)
+            plans.append(_Plan(day, ReminderKind.OVERDUE, FOI_OFFICERS, text, facts=facts))
     # A reminder for a day before foiflow held the case is never sent.
     start_day = local_date(state.started_at or now, policy.time_zone)
     planned: list[PlannedReminder] = []
@@ -168,6 +212,7 @@ def plan_reminders(
                 question=plan.question,
                 text=plan.text,
                 key=key,
+                facts=plan.facts,
             )
         )
     planned.sort(key=lambda p: p.at)

@@ -28,9 +28,10 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.case_activities import CaseActivities
+    from activities.case_activities import CALENDAR_FAILURES, CALENDAR_NOT_FOUND, CaseActivities
     from domain.case import CaseView
     from domain.messages import (
         AnswerTask,
@@ -57,6 +58,9 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
 # Always a timer, so the wait never switches between no timeout and one (non-deterministic).
 IDLE_WAKE = timedelta(days=30)
+# Messages about what happens on a case (acknowledgement, task assigned, sign-offs, response
+# issued…) go to the outbox through send_notification: new commands, so behind a patch.
+NOTIFY_EVENTS_PATCH = "notify-events"
 
 __all__ = ["FoiRequestWorkflow", "Rejected"]
 
@@ -77,15 +81,16 @@ class FoiRequestWorkflow:
     async def run(self, inp: RequestInput) -> CaseResult:
         case = self._case
         if case.opening:
-            version = case.policy.calendar_version
-            case.opened_with(await self._load_calendar(version, case.intake.received_at.date()))
+            await self._open_with_a_calendar()
         case.open()
         while True:
             if self._pending_calendar is not None:
                 version, self._pending_calendar = self._pending_calendar, None
                 loaded = await self._load_calendar(version, case.intake.received_at.date())
-                case.change_calendar(version, loaded)
+                if loaded is not None:
+                    case.change_calendar(version, loaded)
             case.check_lapse()
+            await self._send_notices()
             await self._publish()
             if case.closed:
                 break
@@ -111,6 +116,7 @@ class FoiRequestWorkflow:
             except TimeoutError:
                 await self._send_due_reminders()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._send_notices()
         await self._publish()
         return CaseResult(
             reference=case.intake.reference,
@@ -142,7 +148,7 @@ class FoiRequestWorkflow:
     @workflow.signal
     def calendar_changed(self, change: CalendarChanged) -> None:
         # Batch signals may arrive more than once and out of order: only a newer version counts.
-        current = self._case.calendar().version
+        current = 0 if self._case.opening else self._case.calendar().version
         if change.version > max(current, self._pending_calendar or 0):
             self._pending_calendar = change.version
 
@@ -155,6 +161,7 @@ class FoiRequestWorkflow:
     @route_questions.validator
     def _validate_route(self, inp: RouteQuestions) -> None:
         rules.check_route(self._case.state, self._case.intake.questions, inp)
+        self._fresh(inp.expected_version)
 
     @workflow.update
     def reassign_task(self, inp: ReassignTask) -> UpdateResult:
@@ -163,6 +170,7 @@ class FoiRequestWorkflow:
     @reassign_task.validator
     def _validate_reassign(self, inp: ReassignTask) -> None:
         rules.check_reassign(self._case.state, inp)
+        self._fresh(inp.expected_version)
 
     @workflow.update
     def answer_task(self, inp: AnswerTask) -> UpdateResult:
@@ -171,6 +179,7 @@ class FoiRequestWorkflow:
     @answer_task.validator
     def _validate_answer(self, inp: AnswerTask) -> None:
         rules.check_answer(self._case.state, inp)
+        self._fresh(inp.expected_version)
 
     @workflow.update
     def decide_sign_off(self, inp: SignOffDecision) -> UpdateResult:
@@ -179,6 +188,7 @@ class FoiRequestWorkflow:
     @decide_sign_off.validator
     def _validate_sign_off(self, inp: SignOffDecision) -> None:
         rules.check_sign_off(self._case.state, inp)
+        self._fresh(inp.expected_version)
 
     @workflow.update
     def record_clock_event(self, inp: RecordClockEvent) -> UpdateResult:
@@ -187,6 +197,7 @@ class FoiRequestWorkflow:
     @record_clock_event.validator
     def _validate_clock_event(self, inp: RecordClockEvent) -> None:
         rules.check_clock_event(self._case.state, inp, workflow.now(), self._case.clock)
+        self._fresh(inp.expected_version)
 
     @workflow.update
     def decide_cost(self, inp: CostDecision) -> UpdateResult:
@@ -195,6 +206,7 @@ class FoiRequestWorkflow:
     @decide_cost.validator
     def _validate_cost(self, inp: CostDecision) -> None:
         rules.check_cost(self._case.state, inp)
+        self._fresh(inp.expected_version)
 
     @workflow.update
     def approve_response(self, inp: ApproveResponse) -> UpdateResult:
@@ -203,6 +215,7 @@ class FoiRequestWorkflow:
     @approve_response.validator
     def _validate_approve(self, inp: ApproveResponse) -> None:
         rules.check_approve(self._case.state, inp)
+        self._fresh(inp.expected_version)
 
     @workflow.update
     def issue_response(self, inp: IssueResponse) -> UpdateResult:
@@ -211,6 +224,7 @@ class FoiRequestWorkflow:
     @issue_response.validator
     def _validate_issue(self, inp: IssueResponse) -> None:
         rules.check_issue(self._case.state, inp)
+        self._fresh(inp.expected_version)
 
     @workflow.update
     def close_case(self, inp: CloseCase) -> UpdateResult:
@@ -219,6 +233,10 @@ class FoiRequestWorkflow:
     @close_case.validator
     def _validate_close(self, inp: CloseCase) -> None:
         rules.check_close(self._case.state, inp)
+        self._fresh(inp.expected_version)
+
+    def _fresh(self, expected_version: int | None) -> None:
+        rules.check_fresh(self._case.state, expected_version, workflow.now(), self._case.zone)
 
     # ---- side effects ---------------------------------------------------------------------
 
@@ -234,6 +252,25 @@ class FoiRequestWorkflow:
             )
             self._case.reminder_sent(reminder)
         self._case.touch()
+
+    async def _send_notices(self) -> None:
+        """Hand the messages actions called for to the outbox, oldest first."""
+        case = self._case
+        if not case.pending_notices():
+            return
+        if not workflow.patched(NOTIFY_EVENTS_PATCH):
+            # Replaying a run from before these messages existed: it sent none, so none is sent.
+            case.drop_notices()
+            return
+        for notice in case.pending_notices():
+            await workflow.execute_activity_method(
+                CaseActivities.send_notification,
+                notice,
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+            # Handlers only append, so the one sent is still in the list.
+            case.notice_sent(notice)
 
     async def _publish(self) -> None:
         """Project the case to the store and refresh search attributes when anything changed."""
@@ -255,10 +292,57 @@ class FoiRequestWorkflow:
             self._projected_version = view.version
             self._projected_seq = view.timeline[-1].seq if view.timeline else 0
 
-    async def _load_calendar(self, version: int | None, received_on: date) -> dict[str, Any]:
-        return await workflow.execute_activity_method(
-            CaseActivities.load_calendar,
-            LoadCalendar.around(version, received_on),
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-            retry_policy=ACTIVITY_RETRY,
+    async def _open_with_a_calendar(self) -> None:
+        """Load the calendar a case started without: the policy's version, else the newest,
+        else whichever version is announced next (the case waits for it, queries answered)."""
+        case = self._case
+        received_on = case.intake.received_at.date()
+        waits = "the case waits for a calendar it can count on"
+        version = case.policy.calendar_version
+        if version is None:
+            loaded = await self._load_calendar(None, received_on, waits)
+        else:
+            newest = "the case opens on the newest calendar instead"
+            loaded = await self._load_calendar(version, received_on, newest)
+            if loaded is None:
+                loaded = await self._load_calendar(None, received_on, waits)
+        while loaded is None:
+            await workflow.wait_condition(lambda: self._pending_calendar is not None)
+            version, self._pending_calendar = self._pending_calendar, None
+            loaded = await self._load_calendar(version, received_on, waits)
+        case.opened_with(loaded)
+
+    async def _load_calendar(
+        self, version: int | None, received_on: date, meanwhile: str = ""
+    ) -> dict[str, Any] | None:
+        """Calendar ``version`` cut to the case's window; None, with a problem recorded, when
+        the store has no such version or it cannot be used (no retry would mend that)."""
+        try:
+            loaded: dict[str, Any] = await workflow.execute_activity_method(
+                CaseActivities.load_calendar,
+                LoadCalendar.around(version, received_on),
+                start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=ACTIVITY_RETRY,
+            )
+        except ActivityError as exc:
+            cause = exc.cause
+            if not (isinstance(cause, ApplicationError) and cause.type in CALENDAR_FAILURES):
+                raise
+            # A history without the marker comes from code that let this failure fail the case.
+            if not workflow.patched("calendar-problem"):
+                raise
+            self._case.problem("calendar", self._calendar_problem(version, cause, meanwhile))
+            return None
+        return loaded
+
+    def _calendar_problem(
+        self, version: int | None, cause: ApplicationError, meanwhile: str
+    ) -> str:
+        wanted = "the newest calendar" if version is None else f"calendar v{version}"
+        what = "does not exist" if cause.type == CALENDAR_NOT_FOUND else "cannot be used"
+        if not meanwhile:
+            meanwhile = f"the case keeps counting on v{self._case.calendar().version}"
+        return (
+            f"{wanted} {what}; {meanwhile} ({cause.message}). Announce a stored version: "
+            "`foiflow calendar notify --version N` (`foiflow calendar show --all` lists them)"
         )

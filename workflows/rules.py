@@ -9,7 +9,7 @@ role, the statute's clock. Every refusal is ``Rejected`` with a "field: reason" 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from temporalio.exceptions import ApplicationError
 
@@ -55,6 +55,13 @@ class Rejected(ApplicationError):
         super().__init__(message, type="Rejected", non_retryable=True)
 
 
+class StaleVersion(ApplicationError):
+    """An action based on a version of the case another person has changed since."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, type="StaleVersion", non_retryable=True)
+
+
 def require(condition: bool, message: str) -> None:
     if not condition:
         raise Rejected(message)
@@ -98,6 +105,36 @@ def check_allowed(action: Action, state: CaseState, actor: Actor) -> None:
     require(
         state.calendar is not None,
         "status: the case is still opening (loading its calendar); try again in a moment",
+    )
+
+
+def check_fresh(state: CaseState, expected: int | None, now: datetime, zone: tzinfo) -> None:
+    """Refuse an action based on a version of the case a person has changed since: two contacts
+    answering the same task at once must not silently overwrite each other. The system's own
+    changes (reminders, a new calendar) do not make a version stale. ``expected`` None: not
+    checked.
+
+    Sound because the update handlers are synchronous: the SDK runs an update's validator and
+    its handler with no await between them, so the next update's validator sees the change."""
+    if expected is None:
+        return
+    if not 0 <= expected <= state.version:
+        raise StaleVersion(
+            f"version: the case has no version {expected} (it is at v{state.version}); reload "
+            "and try again"
+        )
+    change = state.last_change
+    if change is None or change.version <= expected:
+        return
+    local = change.at.astimezone(zone)
+    when = (
+        f"{local:%H:%M}"
+        if local.date() == now.astimezone(zone).date()
+        else (f"{local:%H:%M} on {local:%Y-%m-%d}")
+    )
+    raise StaleVersion(
+        f"version: the case changed since you read it (v{expected} → v{state.version}, by "
+        f"{change.actor} at {when}); reload and try again"
     )
 
 
@@ -308,6 +345,10 @@ def check_approve(state: CaseState, inp: ApproveResponse) -> None:
 
 def check_issue(state: CaseState, inp: IssueResponse) -> None:
     check_allowed(Action.ISSUE, state, inp.actor)
+    require(
+        inp.publish or bool(inp.withhold_reason.strip()),
+        "withhold_reason: say why the response is not for publication in the disclosure log",
+    )
 
 
 def check_close(state: CaseState, inp: CloseCase) -> None:

@@ -55,4 +55,5 @@ def case_view(
         on_time_with_extensions=with_extensions,
         outcome=state.outcome,
         owning_units=sorted({t.unit for t in state.tasks}),
+        problems=state.problems,
     )

@@ -129,13 +129,14 @@ def test_cli_verify_audit_exits_non_zero_on_a_broken_chain(engine: Engine, db_ur
     _project(engine)
     runner = CliRunner()
     env = {"FOIFLOW_DATABASE_URL": db_url}
-    ok = runner.invoke(app, ["verify-audit"], env=env)
+    ok = runner.invoke(app, ["verify-audit", "--store-only"], env=env)
     assert ok.exit_code == 0, ok.output
     assert "intact: 8 entries" in ok.output
     with engine.begin() as conn:
         conn.execute(text("UPDATE audit_log SET kind = 'x' WHERE chain = :c AND seq = 4"), {"c": A})
-    broken = runner.invoke(app, ["verify-audit"], env=env)
+    broken = runner.invoke(app, ["verify-audit", "--store-only"], env=env)
     assert broken.exit_code == 1
     assert f"{A} #4" in broken.output
-    assert runner.invoke(app, ["verify-audit", B], env=env).exit_code == 0
-    assert runner.invoke(app, ["verify-audit", "01.FOI.99.999999"], env=env).exit_code == 2
+    assert runner.invoke(app, ["verify-audit", "--store-only", B], env=env).exit_code == 0
+    missing = runner.invoke(app, ["verify-audit", "--store-only", "01.FOI.99.999999"], env=env)
+    assert missing.exit_code == 2

@@ -30,6 +30,7 @@ from domain.messages import (
     ApproveResponse,
     CloseCase,
     LoadCalendar,
+    Notification,
     RequestInput,
     Route,
     RouteQuestions,
@@ -128,11 +129,16 @@ def seed_answer(question: int) -> Answer:
 
 
 async def start_seed(
-    client: Client, task_queue: str, received_at: datetime, **changes: Any
+    client: Client,
+    task_queue: str,
+    received_at: datetime,
+    policy: CasePolicy | None = None,
+    **changes: Any,
 ) -> WorkflowHandle[FoiRequestWorkflow, Any]:
     intake = seed_intake(received_at, **changes)
     calendars = calendar_repository(get_settings())
-    handle = await start_case(client, RequestInput(intake=intake), task_queue, calendars)
+    inp = RequestInput(intake=intake, policy=policy or CasePolicy())
+    handle = await start_case(client, inp, task_queue, calendars)
     _started.append(handle)
     return handle
 
@@ -214,10 +220,11 @@ class MemoryCalendars:
 class RecordingOutbox:
     queued: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
-    def enqueue(self, key: str, audience: str, subject: str, body: str) -> bool:
-        if key in self.queued:
+    def enqueue(self, notification: Notification) -> bool:
+        if notification.key in self.queued:
             return False
-        self.queued[key] = (audience, subject, body)
+        n = notification
+        self.queued[n.key] = (n.audience, n.subject, n.body)
         return True
 
 

@@ -25,6 +25,7 @@ from statute.exemptions import Outcome
 from store.calendars import calendar_repository
 from store.db import get_engine
 from store.models import OutboxRow
+from workflows.reminders import ReminderKind
 from workflows.request import FoiRequestWorkflow
 
 from case_driver import (
@@ -80,12 +81,22 @@ async def test_late_response_is_recorded_late_with_overdue_reminders(
     assert overdue_days == [cal.add_working_days(due, n) for n in (1, 2, 3)]
     assert all(cal.is_working_day(d) for d in overdue_days)
 
-    # Every reminder went to the outbox exactly once.
+    # Every reminder went to the outbox exactly once, beside the messages about what happened
+    # (queued as the case closes, after the update returned).
+    with env.auto_time_skipping_disabled():
+        await handle.result()
     with Session(get_engine(get_settings().database_url)) as session:
-        keys = session.exec(
-            select(OutboxRow.key).where(OutboxRow.key.startswith(view.reference))  # type: ignore[attr-defined]
+        rows = session.exec(
+            select(OutboxRow.key, OutboxRow.kind).where(OutboxRow.key.startswith(view.reference))  # type: ignore[attr-defined]
         ).all()
-    assert sorted(keys) == sorted(r.key for r in view.reminders)
+    reminder_kinds = {k.value for k in ReminderKind}
+    assert sorted(k for k, kind in rows if kind in reminder_kinds) == sorted(
+        r.key for r in view.reminders
+    )
+    assert sorted(kind for _, kind in rows if kind not in reminder_kinds) == sorted(
+        ["acknowledgement", *["task_assigned"] * 3, *["sign_off_requested"] * 2]
+        + ["response_issued"] * 3
+    )
 
 
 async def test_unanswered_tasks_remind_then_escalate(

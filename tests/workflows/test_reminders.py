@@ -143,7 +143,16 @@ def test_keys_and_notifications_keep_their_stored_form() -> None:
 
 
 @pytest.mark.parametrize(
-    "address", ["unit:vawg", "unit_manager:hate-crime", "foi_officer", "manager"]
+    "address",
+    [
+        "unit:vawg",
+        "unit_manager:hate-crime",
+        "foi_officer",
+        "manager",
+        "role:senior_officer",
+        "user:tom-oduya",
+        "requester",
+    ],
 )
 def test_an_audience_reads_back_from_its_address(address: str) -> None:
     assert Audience.parse(address).address == address
@@ -154,5 +163,11 @@ def test_a_unit_audience_needs_its_unit_and_a_role_audience_has_none() -> None:
         Audience(kind=AudienceKind.UNIT)
     with pytest.raises(ValidationError, match="unit: a manager audience takes no unit"):
         Audience(kind=AudienceKind.MANAGER, unit="vawg")
+    with pytest.raises(ValidationError, match="role: a role audience needs role"):
+        Audience(kind=AudienceKind.ROLE)
+    with pytest.raises(ValidationError, match="user: a requester audience takes no user"):
+        Audience(kind=AudienceKind.REQUESTER, user="tom-oduya")
     with pytest.raises(ValueError):
-        Audience.parse("requester")
+        Audience.parse("nobody")
+    with pytest.raises(ValueError, match="takes no target"):
+        Audience.parse("requester:someone")

@@ -20,12 +20,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, cast
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Header, Request, Response
 from fastapi.security import APIKeyCookie, OAuth2PasswordBearer
 
 from domain.case import Actor
 from services.context import ServiceContext
-from services.errors import Forbidden
+from services.errors import Forbidden, Rejected
 from services.identity import IssuedSession, NotAuthenticated, cookies_secure
 from services.runtime import Runtime, TemporalClient
 from settings import Settings
@@ -155,3 +155,28 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
     response.delete_cookie(
         SESSION_COOKIE, path="/", httponly=True, secure=cookies_secure(settings), samesite="lax"
     )
+
+
+# --- Optimistic concurrency: If-Match --------------------------------------------------------
+
+
+def if_match_version(
+    if_match: Annotated[
+        str | None,
+        Header(
+            description='The case version the action is based on (its ETag, e.g. "12"): the '
+            "action is refused with 409 when someone has changed the case since.",
+        ),
+    ] = None,
+) -> int | None:
+    """The case version an action is based on, from ``If-Match`` (``12``, ``"12"``, ``W/"12"``);
+    None when the header is absent (the version is then not checked)."""
+    if if_match is None:
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 9:
+        raise Rejected('give the case\'s version as its ETag says, e.g. "12"', "if-match")
+    return int(text)
+
+
+IfMatch = Annotated[int | None, Depends(if_match_version)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.api.routes import admin, cases, deadline, health, login, work
+from web.api.routes import admin, cases, deadline, disclosure, health, login, work
 
 api_router = APIRouter()
 api_router.include_router(login.router)
@@ -14,3 +14,4 @@ api_router.include_router(health.router)
 api_router.include_router(admin.router)
 api_router.include_router(cases.router)
 api_router.include_router(work.router)
+api_router.include_router(disclosure.router)

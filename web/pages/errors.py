@@ -38,7 +38,8 @@ from web.pages.templating import render
 
 SIGN_IN_PATH = "/sign-in"
 # Paths whose errors stay as the API answers them (JSON), not pages.
-NOT_PAGES = ("/api", "/openapi.json", "/static", "/assets")
+# Machine-read paths keep plain answers: the API, its schema, assets, metrics, the Atom feed.
+NOT_PAGES = ("/api", "/openapi.json", "/static", "/assets", "/metrics", "/disclosure-log.atom")
 
 
 @dataclass(frozen=True)

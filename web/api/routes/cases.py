@@ -3,35 +3,40 @@ case, and every human action on it. Routes are thin: each calls one service.
 
 Every action returns the updated case as the caller may see it, with the actions the transition
 table now allows them. An ``Idempotency-Key`` on an action becomes the Temporal update id, so a
-retried request is one action.
+retried request is one action. ``If-Match`` (the case's ``ETag``, its version) makes an action
+409 when someone else has changed the case since it was read.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from domain.case import Answer, CaseView
-from services import actions, intake
+from domain.case import CaseView
+from services import actions, documents, intake, routing
 from services import cases as case_service
+from services.documents import LetterFormat, choose_format
 from services.schemas import (
     REFERENCE_PATTERN,
+    AnswerIn,
     ApproveIn,
     CaseOut,
     CasePage,
     CaseQuery,
     ClockEventIn,
     CostIn,
+    IssueIn,
     ReassignIn,
     RequestDocument,
     RoutesIn,
+    RouteSuggestion,
     SignOffIn,
     Started,
     WithdrawIn,
 )
-from web.api.deps import ServiceContextDep
+from web.api.deps import IfMatch, ServiceContextDep
 from web.api.errors import responses
 from web.api.idempotency import IdempotencyDep
 
@@ -78,21 +83,47 @@ async def start_case(
 
 
 @router.get("/{reference}", response_model=CaseOut, responses=READ)
-async def get_case(ctx: ServiceContextDep, reference: Reference) -> CaseOut:
+async def get_case(ctx: ServiceContextDep, reference: Reference, response: Response) -> CaseOut:
     """The case as the caller may see it: clock with its explanation, questions, tasks,
-    sign-offs, timeline and draft, and what the caller may do now."""
-    return await case_service.get_case_out(ctx, reference)
+    sign-offs, timeline and draft, and what the caller may do now. Its ``ETag`` is its
+    version: send it back as ``If-Match`` on an action to refuse it if someone acted since."""
+    case = await case_service.get_case_out(ctx, reference)
+    response.headers["ETag"] = f'"{case.version}"'
+    return case
 
 
 @router.get(
     "/{reference}/letter",
     response_class=PlainTextResponse,
-    responses={**READ, 409: responses(409)[409], 200: {"content": {"text/plain": {}}}},
+    responses={
+        **READ,
+        409: responses(409)[409],
+        200: {"content": {"text/plain": {}, "text/html": {}, "application/pdf": {}}},
+    },
 )
-async def get_letter(ctx: ServiceContextDep, reference: Reference) -> PlainTextResponse:
-    """The composed response letter (a refusal notice where anything is withheld)."""
-    draft = await case_service.get_letter(ctx, reference)
-    return PlainTextResponse(draft.text)
+async def get_letter(
+    ctx: ServiceContextDep,
+    reference: Reference,
+    format: Annotated[
+        LetterFormat | None, Query(description="Overrides Accept: text, html or pdf.")
+    ] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    """The composed response letter (a refusal notice where anything is withheld): plain text
+    by default, HTML or PDF by ``Accept`` or ``?format=``."""
+    letter = await documents.letter_document(ctx, reference, choose_format(format, accept))
+    disposition = f'inline; filename="{letter.filename}"'
+    return Response(
+        letter.content, media_type=letter.media_type, headers={"Content-Disposition": disposition}
+    )
+
+
+@router.get("/{reference}/suggestions", response_model=list[RouteSuggestion], responses=READ)
+async def suggest_routes(ctx: ServiceContextDep, reference: Reference) -> list[RouteSuggestion]:
+    """The case's questions not yet routed, each with the units the routing rules send it to,
+    best first (empty once every question is routed). Suggestions only: the FOI officer
+    confirms them with ``POST /routes`` (``accept_suggestions`` takes each first unit)."""
+    return await routing.suggest_routes(ctx, reference)
 
 
 def _out(ctx: ServiceContextDep, view: CaseView) -> CaseOut:
@@ -101,10 +132,16 @@ def _out(ctx: ServiceContextDep, view: CaseView) -> CaseOut:
 
 @router.post("/{reference}/routes", response_model=CaseOut, responses=ACT)
 async def route_questions(
-    ctx: ServiceContextDep, idem: IdempotencyDep, reference: Reference, routes: RoutesIn
+    ctx: ServiceContextDep,
+    idem: IdempotencyDep,
+    version: IfMatch,
+    reference: Reference,
+    routes: RoutesIn,
 ) -> CaseOut:
     """Route questions to their owning units (FOI officer)."""
-    view = await actions.route_questions(ctx, reference, routes, update_id=idem.update_id())
+    view = await actions.route_questions(
+        ctx, reference, routes, update_id=idem.update_id(), expected_version=version
+    )
     return _out(ctx, view)
 
 
@@ -112,12 +149,15 @@ async def route_questions(
 async def reassign_task(
     ctx: ServiceContextDep,
     idem: IdempotencyDep,
+    version: IfMatch,
     reference: Reference,
     question: QuestionNumber,
     move: ReassignIn,
 ) -> CaseOut:
     """Move a question to another unit, with the reason (FOI officer)."""
-    view = await actions.reassign_task(ctx, reference, question, move, update_id=idem.update_id())
+    view = await actions.reassign_task(
+        ctx, reference, question, move, update_id=idem.update_id(), expected_version=version
+    )
     return _out(ctx, view)
 
 
@@ -125,12 +165,20 @@ async def reassign_task(
 async def answer_task(
     ctx: ServiceContextDep,
     idem: IdempotencyDep,
+    version: IfMatch,
     reference: Reference,
     question: QuestionNumber,
-    answer: Answer,
+    answer: AnswerIn,
 ) -> CaseOut:
     """Answer (or revise the answer to) a question owned by one of the caller's units."""
-    view = await actions.answer_task(ctx, reference, question, answer, update_id=idem.update_id())
+    view = await actions.answer_task(
+        ctx,
+        reference,
+        question,
+        answer.answer(),
+        update_id=idem.update_id(),
+        expected_version=version,
+    )
     return _out(ctx, view)
 
 
@@ -138,32 +186,45 @@ async def answer_task(
 async def decide_sign_off(
     ctx: ServiceContextDep,
     idem: IdempotencyDep,
+    version: IfMatch,
     reference: Reference,
     section: Section,
     decision: SignOffIn,
 ) -> CaseOut:
     """Approve, or refuse with a reason for the unit, an exemption claimed on the case."""
     view = await actions.decide_sign_off(
-        ctx, reference, section, decision, update_id=idem.update_id()
+        ctx, reference, section, decision, update_id=idem.update_id(), expected_version=version
     )
     return _out(ctx, view)
 
 
 @router.post("/{reference}/clock-events", response_model=CaseOut, responses=ACT)
 async def record_clock_event(
-    ctx: ServiceContextDep, idem: IdempotencyDep, reference: Reference, event: ClockEventIn
+    ctx: ServiceContextDep,
+    idem: IdempotencyDep,
+    version: IfMatch,
+    reference: Reference,
+    event: ClockEventIn,
 ) -> CaseOut:
     """Clarification asked or received, fees notice or fee, extension (FOI officer)."""
-    view = await actions.record_clock_event(ctx, reference, event, update_id=idem.update_id())
+    view = await actions.record_clock_event(
+        ctx, reference, event, update_id=idem.update_id(), expected_version=version
+    )
     return _out(ctx, view)
 
 
 @router.post("/{reference}/cost-decision", response_model=CaseOut, responses=ACT)
 async def decide_cost(
-    ctx: ServiceContextDep, idem: IdempotencyDep, reference: Reference, decision: CostIn
+    ctx: ServiceContextDep,
+    idem: IdempotencyDep,
+    version: IfMatch,
+    reference: Reference,
+    decision: CostIn,
 ) -> CaseOut:
     """Over the s12 cost limit: refuse with s16 advice, or continue (FOI officer)."""
-    view = await actions.decide_cost(ctx, reference, decision, update_id=idem.update_id())
+    view = await actions.decide_cost(
+        ctx, reference, decision, update_id=idem.update_id(), expected_version=version
+    )
     return _out(ctx, view)
 
 
@@ -171,27 +232,47 @@ async def decide_cost(
 async def approve_response(
     ctx: ServiceContextDep,
     idem: IdempotencyDep,
+    version: IfMatch,
     reference: Reference,
     approval: Annotated[ApproveIn | None, Body()] = None,
 ) -> CaseOut:
     """Approve the composed response, optionally as edited (FOI officer)."""
-    view = await actions.approve_response(ctx, reference, approval, update_id=idem.update_id())
+    view = await actions.approve_response(
+        ctx, reference, approval, update_id=idem.update_id(), expected_version=version
+    )
     return _out(ctx, view)
 
 
 @router.post("/{reference}/issue", response_model=CaseOut, responses=ACT)
 async def issue_response(
-    ctx: ServiceContextDep, idem: IdempotencyDep, reference: Reference
+    ctx: ServiceContextDep,
+    idem: IdempotencyDep,
+    version: IfMatch,
+    reference: Reference,
+    publication: Annotated[IssueIn | None, Body()] = None,
 ) -> CaseOut:
-    """Record the approved response as sent now; the case closes on time or late."""
-    view = await actions.issue_response(ctx, reference, update_id=idem.update_id())
+    """Record the approved response as sent now; the case closes on time or late. It is
+    published to the disclosure log unless ``publish`` is false, with a ``withhold_reason``."""
+    view = await actions.issue_response(
+        ctx,
+        reference,
+        update_id=idem.update_id(),
+        expected_version=version,
+        publication=publication,
+    )
     return _out(ctx, view)
 
 
 @router.post("/{reference}/withdraw", response_model=CaseOut, responses=ACT)
 async def withdraw_case(
-    ctx: ServiceContextDep, idem: IdempotencyDep, reference: Reference, withdrawal: WithdrawIn
+    ctx: ServiceContextDep,
+    idem: IdempotencyDep,
+    version: IfMatch,
+    reference: Reference,
+    withdrawal: WithdrawIn,
 ) -> CaseOut:
     """Close a case the requester withdrew (FOI officer)."""
-    view = await actions.withdraw_case(ctx, reference, withdrawal, update_id=idem.update_id())
+    view = await actions.withdraw_case(
+        ctx, reference, withdrawal, update_id=idem.update_id(), expected_version=version
+    )
     return _out(ctx, view)

@@ -1,0 +1,1 @@
+"""Maintenance scripts run from the Makefile (``make compose``); not part of the running app."""
