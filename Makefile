@@ -4,13 +4,44 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench services system-packages clean histories compose
+.PHONY: run test lint typecheck pytest bench services system-packages clean histories compose assets chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
+
+# The pages' front-end assets come from npm (package-lock.json pins them): `npm ci` runs only
+# when the lock file is newer than the last install. GOV.UK Frontend's and MoJ Frontend's built
+# CSS, JS, fonts and images are copied into web/static (git-ignored build output), so nothing is
+# fetched from a CDN at run time. Both stylesheets load fonts and images from /assets/.
+NPM_STAMP := node_modules/.foiflow-installed
+ASSETS_STAMP := web/static/.foiflow-built
+GOVUK_DIST := node_modules/govuk-frontend/dist/govuk
+MOJ_DIST := node_modules/@ministryofjustice/frontend/moj
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NPM_STAMP)
+
+$(ASSETS_STAMP): $(NPM_STAMP)
+	rm -rf web/static/govuk web/static/moj web/static/assets
+	mkdir -p web/static/govuk web/static/moj web/static/assets
+	cp $(GOVUK_DIST)/govuk-frontend.min.css $(GOVUK_DIST)/govuk-frontend.min.js web/static/govuk/
+	cp $(MOJ_DIST)/moj-frontend.min.css $(MOJ_DIST)/moj-frontend.min.js web/static/moj/
+	cp -R $(GOVUK_DIST)/assets/. web/static/assets/
+	cp -R $(MOJ_DIST)/assets/. web/static/assets/
+	@touch $(ASSETS_STAMP)
+
+assets: $(ASSETS_STAMP)
+
+# The page tests drive Debian's chromium (never `playwright install`: it downloads a browser).
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		sudo=""; [ "$$(id -u)" -eq 0 ] || sudo=sudo; \
+		$$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y chromium; \
+	fi
 
 # PostgreSQL is part of the developers' machines; start it when it is down (no-op elsewhere).
 services:
@@ -33,7 +64,7 @@ system-packages:
 		fi; \
 	fi
 
-run: $(STAMP) services system-packages
+run: $(STAMP) services system-packages assets
 	$(BIN)/foiflow up
 
 lint: $(STAMP)
@@ -44,7 +75,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) services system-packages
+pytest: $(STAMP) services system-packages assets chromium
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test: lint typecheck pytest
@@ -57,7 +88,8 @@ compose: $(STAMP)
 	$(BIN)/python -m tools.compose
 
 clean:
-	rm -rf $(VENV) .data .mypy_cache .ruff_cache .import_linter_cache
+	rm -rf $(VENV) .data .mypy_cache .ruff_cache .import_linter_cache node_modules \
+		web/static/govuk web/static/moj web/static/assets $(ASSETS_STAMP) test-artefacts
 
 # Re-record the replay histories in tests/histories/ (only for a deliberate, patched change).
 histories: $(STAMP)

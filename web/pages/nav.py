@@ -1,0 +1,49 @@
+"""Navigation by role: one list, read by the header and by ``/`` (each person's home page).
+
+A new page family adds one ``NavItem`` here; the header shows it to the roles named, and ``/``
+sends people to the first item their roles see.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from domain.case import Actor
+from domain.transitions import APPROVER_ROLES, UNIT_ROLES
+from statute.exemptions import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    href: str
+    roles: frozenset[Role]
+    # Patterns of other paths under this item (a question's page belongs to "My tasks").
+    also: tuple[str, ...] = ()
+
+    def shown_to(self, actor: Actor) -> bool:
+        return not self.roles.isdisjoint(actor.roles)
+
+    def current_for(self, path: str) -> bool:
+        return path == self.href or any(re.match(pattern, path) for pattern in self.also)
+
+
+NAV: tuple[NavItem, ...] = (
+    NavItem("My tasks", "/tasks", UNIT_ROLES, also=(r"/cases/[^/]+/questions/",)),
+    NavItem("Sign-offs", "/sign-offs", APPROVER_ROLES, also=(r"/cases/[^/]+/sign-offs/",)),
+)
+
+
+def navigation_for(actor: Actor, path: str) -> list[dict[str, object]]:
+    """``govukServiceNavigation`` items for ``actor`` on the page at ``path``."""
+    return [
+        {"text": item.label, "href": item.href, "current": item.current_for(path)}
+        for item in NAV
+        if item.shown_to(actor)
+    ]
+
+
+def home_for(actor: Actor) -> str | None:
+    """Where ``actor`` starts: the first page their roles see; None when no page is theirs yet."""
+    return next((item.href for item in NAV if item.shown_to(actor)), None)
