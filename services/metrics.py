@@ -10,17 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import (
-    ColumnClause,
-    ColumnElement,
-    Engine,
-    case,
-    column,
-    func,
-    inspect,
-    select,
-    table,
-)
+from sqlalchemy import Engine, case, func, select
 from sqlalchemy.exc import NoSuchTableError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -30,10 +20,7 @@ from services.errors import Unavailable
 from statute import local_date
 from store import refdata
 from store.db import session_scope
-from store.models import CaseRow
-
-OUTBOX_TABLE = "notification_outbox"
-_outbox_columns: dict[str, frozenset[str]] = {}  # by database URL: the schema is read once
+from store.models import CaseRow, OutboxRow
 
 
 @dataclass(frozen=True)
@@ -71,32 +58,12 @@ def _case_counts(session: Session, today: date) -> CaseCounts:
 
 
 def _outbox_counts(session: Session) -> OutboxCounts:
-    # Delivery adds a ``status`` column (pending, sent, failed); before it, a row is pending
-    # until ``sent_at`` is set and has failed when its last try left an error. Both are read by
-    # column name so this works on either schema.
-    bind = session.get_bind()
-    url = str(bind.engine.url)
-    names = _outbox_columns.get(url)
-    if names is None:
-        columns = inspect(session.connection()).get_columns(OUTBOX_TABLE)
-        names = frozenset(c["name"] for c in columns)
-        _outbox_columns[url] = names
-    backlog_when: ColumnElement[bool]
-    failed_when: ColumnElement[bool]
-    if "status" in names:
-        status: ColumnClause[str] = column("status")
-        backlog_when, failed_when = status == "pending", status == "failed"
-    else:
-        sent_at: ColumnClause[object] = column("sent_at")
-        last_error: ColumnClause[str] = column("last_error")
-        backlog_when = sent_at.is_(None)
-        failed_when = sent_at.is_(None) & last_error.is_not(None)
-    outbox = table(OUTBOX_TABLE, *(column(n) for n in names))
+    status = col(OutboxRow.status)
     backlog, failed = session.execute(
         select(
-            func.coalesce(func.sum(case((backlog_when, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((failed_when, 1), else_=0)), 0),
-        ).select_from(outbox)
+            func.coalesce(func.sum(case((status == "pending", 1), else_=0)), 0),
+            func.coalesce(func.sum(case((status == "failed", 1), else_=0)), 0),
+        )
     ).one()
     return OutboxCounts(backlog=int(backlog), failed=int(failed))
 
