@@ -3,8 +3,10 @@ import its helpers whatever order pytest collects the folders in)."""
 
 from web_support import (
     admin_headers,
+    api,
     app,
     case_api,
+    case_app,
     case_settings,
     case_store,
     case_worker,
@@ -13,6 +15,7 @@ from web_support import (
     headers,
     runtime,
     seeded_template,
+    session_settings,
     settings,
     tokens,
     with_passwords,
@@ -20,8 +23,10 @@ from web_support import (
 
 __all__ = [
     "admin_headers",
+    "api",
     "app",
     "case_api",
+    "case_app",
     "case_settings",
     "case_store",
     "case_worker",
@@ -30,6 +35,7 @@ __all__ = [
     "headers",
     "runtime",
     "seeded_template",
+    "session_settings",
     "settings",
     "tokens",
     "with_passwords",

@@ -3,7 +3,7 @@ time-skipping server with the session's worker and store."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,37 +12,18 @@ import yaml
 from fastapi import FastAPI
 from httpx import AsyncClient
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from services.context import ServiceContext
 from services.identity import Principal
 from services.runtime import Runtime
-from settings import Settings, get_settings
 from statute.exemptions import Role
 
-from web_support import ROLE_USERS, Headers, client_for, make_app
+from web_support import ROLE_USERS, Headers
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_CASE = ROOT / "cli" / "demo" / "seed_case.yaml"
 EXEMPT = yaml.safe_load((ROOT / "cli" / "demo" / "answer-exempt.yaml").read_text())
 Settled = Callable[[ServiceContext, str], Awaitable[None]]
-
-
-@pytest.fixture
-def session_settings(worker: Worker, directory: None) -> Settings:
-    """The session's store (the worker's activities project into it) and task queue."""
-    return get_settings().model_copy(update={"task_queue": worker.task_queue})
-
-
-@pytest.fixture
-def case_app(env: WorkflowEnvironment, session_settings: Settings) -> FastAPI:
-    return make_app(session_settings, temporal=env.client)
-
-
-@pytest.fixture
-async def api(case_app: FastAPI) -> AsyncIterator[AsyncClient]:
-    async with client_for(case_app) as c:
-        yield c
 
 
 @pytest.fixture

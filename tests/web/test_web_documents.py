@@ -5,7 +5,7 @@ through the API on the time-skipping server, with the session's worker and store
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -17,15 +17,13 @@ import yaml
 from fastapi import FastAPI
 from httpx import AsyncClient
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from services.identity import Principal
 from services.runtime import Runtime
-from settings import Settings, get_settings
 from statute import calendar_for, local_date, packaged_calendar
 from statute.regimes import REVIEW_WINDOW
 
-from web_support import Headers, client_for, make_app
+from web_support import Headers
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_CASE = ROOT / "cli" / "demo" / "seed_case.yaml"
@@ -36,22 +34,6 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 OFFICER = "aisha-rahman"
 
 As = Callable[[str], Headers]
-
-
-@pytest.fixture
-def session_settings(worker: Worker, directory: None) -> Settings:
-    return get_settings().model_copy(update={"task_queue": worker.task_queue})
-
-
-@pytest.fixture
-def case_app(env: WorkflowEnvironment, session_settings: Settings) -> FastAPI:
-    return make_app(session_settings, temporal=env.client)
-
-
-@pytest.fixture
-async def api(case_app: FastAPI) -> AsyncIterator[AsyncClient]:
-    async with client_for(case_app) as c:
-        yield c
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ case's exceptions signed off at ``/sign-offs/12(5)(a)`` and refused under reg 14
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -14,15 +14,13 @@ import yaml
 from fastapi import FastAPI
 from httpx import AsyncClient
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from services.context import ServiceContext
 from services.identity import Principal
 from services.runtime import Runtime
-from settings import Settings, get_settings
 from statute.exemptions import Role
 
-from web_support import ROLE_USERS, Headers, client_for, make_app
+from web_support import ROLE_USERS, Headers
 
 SEED_CASE = Path(__file__).resolve().parents[2] / "cli" / "demo" / "seed_case.yaml"
 Settled = Callable[[ServiceContext, str], Awaitable[None]]
@@ -40,18 +38,6 @@ EIR_ANSWER: dict[str, Any] = {
         }
     ],
 }
-
-
-@pytest.fixture
-def case_app(env: WorkflowEnvironment, worker: Worker, directory: None) -> FastAPI:
-    settings: Settings = get_settings().model_copy(update={"task_queue": worker.task_queue})
-    return make_app(settings, temporal=env.client)
-
-
-@pytest.fixture
-async def api(case_app: FastAPI) -> AsyncIterator[AsyncClient]:
-    async with client_for(case_app) as c:
-        yield c
 
 
 @pytest.fixture

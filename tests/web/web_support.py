@@ -27,7 +27,7 @@ from temporalio.worker import Worker
 from services.context import ServiceContext
 from services.identity import Identity, Principal
 from services.runtime import Runtime, TemporalClient
-from settings import Settings
+from settings import Settings, get_settings
 from statute.exemptions import Role
 from store import refdata
 from store.db import dispose_engine, get_engine, migrate, session_scope
@@ -222,3 +222,23 @@ async def case_api(
     for reference in {*cases.started, *projected}:
         with contextlib.suppress(RPCError):  # closed already
             await env.client.get_workflow_handle(reference).terminate("test module over")
+
+
+# --- The app on the session's store, for tests driving cases on the module's server ----------
+
+
+@pytest.fixture
+def session_settings(worker: Worker, directory: None) -> Settings:
+    """The session's store (the worker's activities project into it) and the worker's queue."""
+    return get_settings().model_copy(update={"task_queue": worker.task_queue})
+
+
+@pytest.fixture
+def case_app(env: WorkflowEnvironment, session_settings: Settings) -> FastAPI:
+    return make_app(session_settings, temporal=env.client)
+
+
+@pytest.fixture
+async def api(case_app: FastAPI) -> AsyncIterator[AsyncClient]:
+    async with client_for(case_app) as c:
+        yield c
