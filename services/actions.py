@@ -26,10 +26,11 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from temporalio.client import WorkflowHandle
+from temporalio.workflow import UpdateMethodMultiParam
 
 from domain.case import CLOSED_STATUSES, Actor, Answer, CaseView, SignOffStatus
 from domain.messages import (
@@ -45,6 +46,7 @@ from domain.messages import (
     Route,
     RouteQuestions,
     SignOffDecision,
+    UpdateResult,
 )
 from domain.transitions import Action, clock_transition, refusal
 from services.cases import as_seen_by, case_view
@@ -71,6 +73,7 @@ from workflows.sign_offs import find_sign_off
 
 Handle = WorkflowHandle[FoiRequestWorkflow, CaseResult]
 Check = Callable[[CaseView, Actor], Awaitable[None]]
+M = TypeVar("M", bound=BaseModel)  # the workflow message an action sends
 
 
 def _forbidden(message: str) -> Forbidden:
@@ -192,6 +195,24 @@ def read_answer_file(path: Path, option: str = "--file") -> Answer:
     return checked_answer(read_mapping_file(path, option))
 
 
+async def _update(
+    ctx: ServiceContext,
+    reference: str,
+    update: UpdateMethodMultiParam[[FoiRequestWorkflow, M], UpdateResult],
+    message: Callable[[Actor], M],
+    update_id: str | None,
+    action: Action | None,
+    body: BaseModel | None = None,
+    may: Check | None = None,
+    size: Size = ADDS,
+) -> CaseView:
+    """One human action: authorised (``_authorised``), sent as the workflow's ``update`` with the
+    acting user in its ``message``, and the case read back as the actor may now see it."""
+    async with _acting(ctx, reference, action, body, may, size) as (handle, actor):
+        await handle.execute_update(update, message(actor), id=update_id)
+    return await _after(ctx, reference)
+
+
 async def _after(ctx: ServiceContext, reference: str) -> CaseView:
     return as_seen_by(await case_view(ctx, reference), ctx.actor)
 
@@ -237,13 +258,15 @@ async def route_questions(
 ) -> CaseView:
     """Route questions to their owning units (FOI officer): the routes of ``plan_routes``."""
     pairs = await plan_routes(ctx, reference, routes)
-    async with _acting(ctx, reference, Action.ROUTE, routes) as (handle, actor):
-        await handle.execute_update(
-            FoiRequestWorkflow.route_questions,
-            RouteQuestions(actor=actor, routes=pairs, expected_version=expected_version),
-            id=update_id,
-        )
-    return await _after(ctx, reference)
+    return await _update(
+        ctx,
+        reference,
+        FoiRequestWorkflow.route_questions,
+        lambda actor: RouteQuestions(actor=actor, routes=pairs, expected_version=expected_version),
+        update_id,
+        Action.ROUTE,
+        routes,
+    )
 
 
 async def reassign_task(
@@ -260,19 +283,22 @@ async def reassign_task(
         if move.unit not in await known_units(ctx):
             raise Rejected(f"unit {move.unit!r} is not in the directory", "unit")
 
-    async with _acting(ctx, reference, Action.REASSIGN, move, may_move) as (handle, actor):
-        await handle.execute_update(
-            FoiRequestWorkflow.reassign_task,
-            ReassignTask(
-                actor=actor,
-                question=question,
-                unit=move.unit,
-                reason=move.reason,
-                expected_version=expected_version,
-            ),
-            id=update_id,
-        )
-    return await _after(ctx, reference)
+    return await _update(
+        ctx,
+        reference,
+        FoiRequestWorkflow.reassign_task,
+        lambda actor: ReassignTask(
+            actor=actor,
+            question=question,
+            unit=move.unit,
+            reason=move.reason,
+            expected_version=expected_version,
+        ),
+        update_id,
+        Action.REASSIGN,
+        move,
+        may_move,
+    )
 
 
 async def answer_task(
@@ -287,15 +313,17 @@ async def answer_task(
 
     The answer is checked against the input limits (``AnswerIn``) whoever built it."""
     answer = checked_answer(answer.model_dump())
-    async with _acting(ctx, reference, Action.ANSWER, answer) as (handle, actor):
-        await handle.execute_update(
-            FoiRequestWorkflow.answer_task,
-            AnswerTask(
-                actor=actor, question=question, answer=answer, expected_version=expected_version
-            ),
-            id=update_id,
-        )
-    return await _after(ctx, reference)
+    return await _update(
+        ctx,
+        reference,
+        FoiRequestWorkflow.answer_task,
+        lambda actor: AnswerTask(
+            actor=actor, question=question, answer=answer, expected_version=expected_version
+        ),
+        update_id,
+        Action.ANSWER,
+        answer,
+    )
 
 
 async def decide_sign_off(
@@ -317,19 +345,22 @@ async def decide_sign_off(
         if waiting.required_role not in actor.roles:
             raise _forbidden(sign_off_role_refusal(waiting, actor))
 
-    async with _acting(ctx, reference, Action.SIGN_OFF, decision, may_decide) as (handle, actor):
-        await handle.execute_update(
-            FoiRequestWorkflow.decide_sign_off,
-            SignOffDecision(
-                actor=actor,
-                section=section,
-                approve=decision.approve,
-                reason=decision.reason,
-                expected_version=expected_version,
-            ),
-            id=update_id,
-        )
-    return await _after(ctx, reference)
+    return await _update(
+        ctx,
+        reference,
+        FoiRequestWorkflow.decide_sign_off,
+        lambda actor: SignOffDecision(
+            actor=actor,
+            section=section,
+            approve=decision.approve,
+            reason=decision.reason,
+            expected_version=expected_version,
+        ),
+        update_id,
+        Action.SIGN_OFF,
+        decision,
+        may_decide,
+    )
 
 
 async def record_clock_event(
@@ -342,17 +373,19 @@ async def record_clock_event(
     """Clarification asked or received, fees notice or fee, extension (FOI officer)."""
     row = clock_transition(event.kind)  # None for the receipt: the workflow refuses it
     try:
-        async with _acting(ctx, reference, row.action if row else None, event) as (handle, actor):
-            await handle.execute_update(
-                FoiRequestWorkflow.record_clock_event,
-                RecordClockEvent(
-                    actor=actor, **event.model_dump(), expected_version=expected_version
-                ),
-                id=update_id,
-            )
+        return await _update(
+            ctx,
+            reference,
+            FoiRequestWorkflow.record_clock_event,
+            lambda actor: RecordClockEvent(
+                actor=actor, **event.model_dump(), expected_version=expected_version
+            ),
+            update_id,
+            row.action if row else None,
+            event,
+        )
     except Rejected as exc:
         raise _clock_refusal(exc, event) from None
-    return await _after(ctx, reference)
 
 
 def _clock_refusal(exc: Rejected, event: ClockEventIn) -> Rejected:
@@ -373,18 +406,20 @@ async def decide_cost(
     expected_version: int | None = None,
 ) -> CaseView:
     """Over the s12 cost limit: refuse (with s16 advice) or continue (FOI officer)."""
-    async with _acting(ctx, reference, Action.DECIDE_COST, decision) as (handle, actor):
-        await handle.execute_update(
-            FoiRequestWorkflow.decide_cost,
-            CostDecision(
-                actor=actor,
-                refuse=decision.refuse,
-                advice=decision.advice,
-                expected_version=expected_version,
-            ),
-            id=update_id,
-        )
-    return await _after(ctx, reference)
+    return await _update(
+        ctx,
+        reference,
+        FoiRequestWorkflow.decide_cost,
+        lambda actor: CostDecision(
+            actor=actor,
+            refuse=decision.refuse,
+            advice=decision.advice,
+            expected_version=expected_version,
+        ),
+        update_id,
+        Action.DECIDE_COST,
+        decision,
+    )
 
 
 async def refuse_vexatious(
@@ -396,13 +431,17 @@ async def refuse_vexatious(
 ) -> CaseView:
     """Refuse the whole request under s14 (FOI officer; FOIA and FOISA): the s17(5) notice is
     composed for approval, or with ``previous_notice`` the s17(6) record."""
-    async with _acting(ctx, reference, Action.REFUSE_VEXATIOUS, refusal) as (handle, actor):
-        await handle.execute_update(
-            FoiRequestWorkflow.refuse_vexatious,
-            RefuseVexatious(actor=actor, **refusal.model_dump(), expected_version=expected_version),
-            id=update_id,
-        )
-    return await _after(ctx, reference)
+    return await _update(
+        ctx,
+        reference,
+        FoiRequestWorkflow.refuse_vexatious,
+        lambda actor: RefuseVexatious(
+            actor=actor, **refusal.model_dump(), expected_version=expected_version
+        ),
+        update_id,
+        Action.REFUSE_VEXATIOUS,
+        refusal,
+    )
 
 
 async def approve_response(
@@ -414,14 +453,16 @@ async def approve_response(
 ) -> CaseView:
     """Approve the composed response, optionally as the officer edited it."""
     text = approval.text if approval else None
-    acting = _acting(ctx, reference, Action.APPROVE, approval, size=REPLACES_THE_LETTER)
-    async with acting as (handle, actor):
-        await handle.execute_update(
-            FoiRequestWorkflow.approve_response,
-            ApproveResponse(actor=actor, text=text, expected_version=expected_version),
-            id=update_id,
-        )
-    return await _after(ctx, reference)
+    return await _update(
+        ctx,
+        reference,
+        FoiRequestWorkflow.approve_response,
+        lambda actor: ApproveResponse(actor=actor, text=text, expected_version=expected_version),
+        update_id,
+        Action.APPROVE,
+        approval,
+        size=REPLACES_THE_LETTER,
+    )
 
 
 async def issue_response(
@@ -435,18 +476,20 @@ async def issue_response(
     """Record the approved response as sent now; the case closes, on time or late. The response
     goes to the disclosure log unless ``publication`` says why not."""
     publication = publication or IssueIn()
-    async with _acting(ctx, reference, Action.ISSUE, publication) as (handle, actor):
-        await handle.execute_update(
-            FoiRequestWorkflow.issue_response,
-            IssueResponse(
-                actor=actor,
-                publish=publication.publish,
-                withhold_reason=publication.withhold_reason,
-                expected_version=expected_version,
-            ),
-            id=update_id,
-        )
-    return await _after(ctx, reference)
+    return await _update(
+        ctx,
+        reference,
+        FoiRequestWorkflow.issue_response,
+        lambda actor: IssueResponse(
+            actor=actor,
+            publish=publication.publish,
+            withhold_reason=publication.withhold_reason,
+            expected_version=expected_version,
+        ),
+        update_id,
+        Action.ISSUE,
+        publication,
+    )
 
 
 async def withdraw_case(
@@ -457,10 +500,14 @@ async def withdraw_case(
     expected_version: int | None = None,
 ) -> CaseView:
     """Close a case the requester withdrew (FOI officer)."""
-    async with _acting(ctx, reference, Action.WITHDRAW, withdrawal) as (handle, actor):
-        await handle.execute_update(
-            FoiRequestWorkflow.close_case,
-            CloseCase(actor=actor, reason=withdrawal.reason, expected_version=expected_version),
-            id=update_id,
-        )
-    return await _after(ctx, reference)
+    return await _update(
+        ctx,
+        reference,
+        FoiRequestWorkflow.close_case,
+        lambda actor: CloseCase(
+            actor=actor, reason=withdrawal.reason, expected_version=expected_version
+        ),
+        update_id,
+        Action.WITHDRAW,
+        withdrawal,
+    )
