@@ -76,10 +76,13 @@ async def env(dev_env: WorkflowEnvironment) -> AsyncIterator[WorkflowEnvironment
 
 
 async def field_error(tour: Tour, field: str, message: str) -> None:
+    """``message`` in the error summary, linked to ``field``, and on the field itself."""
     page = tour.page
     assert (await page.title()).startswith("Error: ")
-    await expect(page.locator(".govuk-error-summary")).to_contain_text(message)
-    await expect(page.locator(f"#{field}-error")).to_contain_text(message)
+    summary = page.locator(".govuk-error-summary")
+    await expect(summary.locator(f"a[href='#{field}']")).to_contain_text(message)
+    # A date's message belongs to its three boxes: "date-error", linked from "#date-day".
+    await expect(page.locator(f"#{field.removesuffix('-day')}-error")).to_contain_text(message)
 
 
 async def test_units_are_listed_added_and_changed(tours: TourFactory) -> None:
@@ -376,18 +379,18 @@ async def test_a_proclaimed_holiday_shows_the_cases_it_moves_then_tells_running_
     await field_error(tour, "reason", "Enter the name of the holiday")
     await field_error(tour, "division", "Select where it is a bank holiday")
     # Christmas Day is a holiday already: the service's reason, on the date.
-    await page.get_by_label("Day").fill("25")
-    await page.get_by_label("Month").fill("12")
-    await page.get_by_label("Year").fill(str(today.year))
+    await page.get_by_label("Day", exact=True).fill("25")
+    await page.get_by_label("Month", exact=True).fill("12")
+    await page.get_by_label("Year", exact=True).fill(str(today.year))
     await page.get_by_label("Name of the holiday").fill("State funeral")
     await page.get_by_label("All of the UK").check()
     await tour.submit("Continue", "holiday-already")
     await field_error(tour, "date-day", "is already a bank holiday")
     await expect(page.get_by_label("Name of the holiday")).to_have_value("State funeral")
 
-    await page.get_by_label("Day").fill(str(holiday.day))
-    await page.get_by_label("Month").fill(str(holiday.month))
-    await page.get_by_label("Year").fill(str(holiday.year))
+    await page.get_by_label("Day", exact=True).fill(str(holiday.day))
+    await page.get_by_label("Month", exact=True).fill(str(holiday.month))
+    await page.get_by_label("Year", exact=True).fill(str(holiday.year))
     await page.get_by_label("England and Wales").check()
     await tour.submit("Continue", "holiday-check")
     assert page.url.startswith(tour.url("/admin/calendars/holiday?"))
