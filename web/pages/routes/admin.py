@@ -24,6 +24,7 @@ from domain.transitions import APPROVER_ROLES
 from services import admin as admin_service
 from services.admin import (
     AuthoritySettings,
+    CalendarVersionOut,
     HolidayIn,
     RoutingRuleSpec,
     RulePatch,
@@ -803,11 +804,21 @@ def _calendars_page(
             "values": values,
             "divisions": DIVISION_CHOICES,
             "added": next((v for v in versions if v.version == added), None),
+            "added_days": _added_days(versions, added),
             "told": told,
         },
         errors=errors,
         status_code=422 if errors else 200,
     )
+
+
+def _added_days(versions: list[CalendarVersionOut], added: int | None) -> list[str]:
+    """The holidays version ``added`` added by hand, against the version before it."""
+    by_number = {v.version: v for v in versions}
+    if added is None or added not in by_number:
+        return []
+    before = set(by_number[added - 1].proclaimed) if added - 1 in by_number else set()
+    return [p for p in by_number[added].proclaimed if p not in before]
 
 
 def _error_field(exc: Rejected) -> Rejected:
