@@ -432,6 +432,21 @@ async def test_a_proclaimed_holiday_shows_the_cases_it_moves_then_tells_running_
     assert len(calendar_repository(pages_settings).versions()) == versions + 1
 
 
+async def test_the_admin_forms_work_without_javascript(tours: TourFactory) -> None:
+    tour = await tours(ADMIN, javascript=False)
+    page = tour.page
+    await tour.goto("/admin/routing-rules/new", "new-rule")
+    await page.get_by_label("Phrase").fill("honour-based abuse")
+    await page.get_by_label("Unit it suggests").select_option("vawg")
+    await page.get_by_label("Priority").fill("ten")
+    await tour.submit("Add rule", "rule-priority-not-a-number")
+    await field_error(tour, "priority", "Input should be a valid integer")
+    await expect(page.get_by_label("Phrase")).to_have_value("honour-based abuse")
+    await page.get_by_label("Priority").fill("15")
+    await tour.submit("Add rule", "rule-added")
+    await expect(page.locator("tr", has_text="honour-based abuse")).to_contain_text("15")
+
+
 async def test_everyone_else_gets_403_on_every_admin_page(tours: TourFactory) -> None:
     for user in (OFFICER, "tom-oduya", "olivia-grant"):
         tour = await tours(user, applicant_blind=False)

@@ -198,7 +198,7 @@ def _unit_form(
 
 
 def _unit_values(form: FormData) -> dict[str, str]:
-    return {name: text(form, name, 254).strip() for name in UNIT_FIELDS}
+    return {name: text(form, name).strip() for name in UNIT_FIELDS}
 
 
 @router.get("/admin/units/new")
@@ -320,9 +320,9 @@ def _user_form(
 
 def _user_values(form: FormData) -> dict[str, Any]:
     return {
-        "id": text(form, "id", 64).strip(),
-        "name": text(form, "name", 254).strip(),
-        "email": text(form, "email", 254).strip(),
+        "id": text(form, "id").strip(),
+        "name": text(form, "name").strip(),
+        "email": text(form, "email").strip(),
         "roles": [v for v in form.getlist("roles") if isinstance(v, str)][: len(Role)],
         "units": [v for v in form.getlist("units") if isinstance(v, str)][:200],
         "active": text(form, "active", 8),
@@ -489,7 +489,7 @@ def _rule_form(
 
 
 def _rule_values(form: FormData) -> dict[str, str]:
-    return {name: text(form, name, 200).strip() for name in RULE_FIELDS}
+    return {name: text(form, name).strip() for name in RULE_FIELDS}
 
 
 def _priority(value: str) -> str | None:
@@ -663,14 +663,14 @@ def _settings_values(settings: AuthoritySettings) -> dict[str, Any]:
 
 def _settings_from(form: FormData) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the values typed, to show again; the settings document they make)."""
-    values: dict[str, Any] = {k: text(form, k, 500).strip() for k in (*TEXTS, *TEXTS_AS_TYPED)}
-    values["address"] = text(form, "address", 2000).strip()
-    values.update({k: text(form, k, 40).strip() for k in OPTIONAL_NUMBERS})
+    values: dict[str, Any] = {k: text(form, k).strip() for k in (*TEXTS, *TEXTS_AS_TYPED)}
+    values["address"] = text(form, "address").strip()
+    values.update({k: text(form, k).strip() for k in OPTIONAL_NUMBERS})
     values["kind"] = text(form, "kind", 40)
     values["sign_off_default_role"] = text(form, "sign_off_default_role", 64)
     values["roll_non_working_receipt"] = form.get("roll_non_working_receipt") == "yes"
     for name in REMINDER_NUMBERS:
-        values[f"reminders-{name}"] = text(form, f"reminders-{name}", 40).strip()
+        values[f"reminders-{name}"] = text(form, f"reminders-{name}").strip()
     for name in REMINDER_SWITCHES:
         values[f"reminders-{name}"] = form.get(f"reminders-{name}") == "yes"
     document: dict[str, Any] = {
@@ -748,11 +748,12 @@ def _holiday_values(source: Callable[[str, int], str]) -> dict[str, str]:
     return {
         name: source(name, size).strip()
         for name, size in (
-            ("date-day", 4),
-            ("date-month", 4),
-            ("date-year", 6),
+            ("date-day", 10),
+            ("date-month", 10),
+            ("date-year", 10),
             ("division", 32),
-            ("reason", 200),
+            # Longer than the service allows: a name too long is refused, never cut short.
+            ("reason", 1000),
         )
     }
 
