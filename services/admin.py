@@ -20,18 +20,26 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 from temporalio.client import Client
 
-from domain.case import Actor
+from domain.case import CLOSED_STATUSES, Actor
 from services.errors import Conflict, Forbidden, Rejected, ServiceError
 from services.identity import Identity
 from services.temporal import RUNNING_CASES, signal_calendar_change
 from settings import Settings
-from statute.calendar import DIVISION_NAMES, DIVISIONS, CalendarData, CalendarError
+from statute.calendar import (
+    DIVISION_NAMES,
+    DIVISIONS,
+    CalendarData,
+    CalendarError,
+    WorkingDayCalendar,
+)
+from statute.clock import local_date
 from statute.exemptions import Role, UnknownExemptionError, get_exemption
+from statute.regimes import FOIA, Regime, UnknownRegimeError, get_regime
 from store import identity as identity_rows
 from store import refdata
 from store.calendar_versions import DbCalendarRepository
 from store.calendars import calendar_repository
-from store.models import RoutingRuleRow, UserRow
+from store.models import CaseRow, RoutingRuleRow, UserRow
 from store.refdata import RefDataError
 from store.schema import (
     PRIORITY_MAX,
@@ -50,6 +58,7 @@ __all__ = [
     "CalendarVersionOut",
     "HolidayIn",
     "HolidayOut",
+    "HolidayPreview",
     "NotFound",
     "PasswordIn",
     "RoutingRuleSpec",
@@ -71,6 +80,8 @@ __all__ = [
     "list_rules",
     "list_units",
     "list_users",
+    "parse",
+    "preview_holiday",
     "replace_settings",
     "require_admin",
     "save_holiday",
@@ -185,6 +196,20 @@ class HolidayOut(BaseModel):
     notice: str
 
 
+class HolidayPreview(BaseModel):
+    """What adding a holiday would do, before it is saved."""
+
+    holiday: HolidayIn
+    calendar_version: int  # the version it would follow
+    working_day: bool  # False: a weekend, or already a non-working day for every regime
+    open_cases: int
+    # Open cases whose due date moves: the day falls inside their clock's count.
+    moving: list[str]
+    # Paused cases (awaiting clarification or a fee) received before the day: no due date to
+    # move now; it is worked out with the new calendar when their clock restarts.
+    paused: list[str]
+
+
 # --- Checks ---------------------------------------------------------------------------------
 
 
@@ -200,6 +225,15 @@ def _validate(model: type[_M], data: dict[str, Any]) -> _M:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         raise Rejected(first["msg"], field) from None
+
+
+def parse(model: type[_M], data: dict[str, Any]) -> _M:
+    """``data`` as typed into a form, checked as ``model``: ``Rejected`` with every problem
+    (``problems``, ``field: reason`` each), the first one its field and reason."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise Rejected.from_validation(exc) from None
 
 
 def _merge(spec: _M, patch: _Patch) -> _M:
@@ -254,7 +288,7 @@ def _unit(session: Session, unit_id: str) -> UnitSpec:
 def create_unit(session: Session, actor: Actor, spec: UnitSpec) -> UnitSpec:
     require_admin(actor)
     if any(u.id == spec.id for u in refdata.list_units(session)):
-        raise Conflict(f"unit {spec.id!r} already exists; change it with PATCH", "id")
+        raise Conflict(f"unit {spec.id!r} already exists: change that unit instead", "id")
     _check_manager(session, spec.manager)
     _save(lambda: refdata.save_unit(session, spec, actor.user_id))
     return spec
@@ -291,7 +325,7 @@ def _user(session: Session, user_id: str) -> UserSpec:
 def create_user(session: Session, actor: Actor, spec: UserSpec) -> UserOut:
     require_admin(actor)
     if session.get(UserRow, spec.id) is not None:
-        raise Conflict(f"user {spec.id!r} already exists; change them with PATCH", "id")
+        raise Conflict(f"user {spec.id!r} already exists: change that user instead", "id")
     _check_units(session, spec.units, "units")
     _save(lambda: refdata.save_user(session, spec, actor.user_id))
     return _user_out(spec, set())
@@ -449,31 +483,106 @@ def list_calendars(settings: Settings, actor: Actor) -> list[CalendarVersionOut]
     return [_version_out(v, v is versions[-1]) for v in versions]
 
 
+def _divisions(holiday: HolidayIn) -> list[str]:
+    return list(DIVISIONS) if holiday.division == ALL_DIVISIONS else [holiday.division]
+
+
+def _with_holiday(latest: CalendarData, holiday: HolidayIn) -> CalendarData:
+    """``latest`` with ``holiday`` added (``CalendarError`` if it adds nothing)."""
+    divisions = _divisions(holiday)
+    already = {h.division for h in latest.holidays if h.date == holiday.date}
+    if already >= set(divisions):
+        raise Conflict(
+            f"{holiday.date} is already a bank holiday there (calendar {latest.label})", "date"
+        )
+    source = f"{holiday.date} added by hand ({holiday.division}): {holiday.reason.strip()}"
+    return latest.with_proclaimed(
+        holiday.date, divisions, holiday.reason, version=latest.version, source=source
+    )
+
+
 def save_holiday(
     settings: Settings, actor: Actor, holiday: HolidayIn
 ) -> tuple[CalendarData, CalendarData]:
     """Save the calendar with ``holiday`` added as a new version: (the new one, the one before)."""
     require_admin(actor)
-    divisions = list(DIVISIONS) if holiday.division == ALL_DIVISIONS else [holiday.division]
     repository = calendar_repository(settings)
     if isinstance(repository, DbCalendarRepository):
         # The same store, with the admin named in the audit log instead of "system".
         repository = DbCalendarRepository(repository.engine, actor=actor.user_id)
     try:
         latest = repository.latest()
-        already = {h.division for h in latest.holidays if h.date == holiday.date}
-        if already >= set(divisions):
-            raise Conflict(
-                f"{holiday.date} is already a bank holiday there (calendar {latest.label})",
-                "date",
-            )
-        source = f"{holiday.date} added by hand ({holiday.division}): {holiday.reason.strip()}"
-        updated = latest.with_proclaimed(
-            holiday.date, divisions, holiday.reason, version=latest.version, source=source
-        )
-        return repository.save_new(updated), latest
+        return repository.save_new(_with_holiday(latest, holiday)), latest
     except CalendarError as exc:
         raise Rejected.from_message(str(exc)) from None
+
+
+def preview_holiday(
+    session: Session, settings: Settings, actor: Actor, holiday: HolidayIn
+) -> HolidayPreview:
+    """Which open cases' due dates ``holiday`` would move, read from the read model; nothing is
+    saved.
+
+    A working-day count moves when the day, a working day for the case's regime until now,
+    falls after day 0 and on or before the due date: one working day fewer in the window
+    pushes the end back. A calendar-month limit moves only when it ends on the day itself (it
+    then ends on the next working day). Day 0 is the date received; a case whose clock
+    restarted on clarification counts from later, so one whose restart came after the day is
+    counted although it would not move (the read model keeps no restart date).
+    """
+    require_admin(actor)
+    try:
+        latest = calendar_repository(settings).latest()
+        updated = _with_holiday(latest, holiday)
+    except CalendarError as exc:
+        raise Rejected.from_message(str(exc)) from None
+    zone = refdata.get_authority(session).time_zone
+    day = holiday.date
+    lost: dict[str, bool] = {}
+
+    def loses_a_working_day(regime: Regime) -> bool:
+        # Per regime: FOISA counts Scottish holidays only, FOIA and the EIR any UK one.
+        if regime.code not in lost:
+            before, after = (
+                WorkingDayCalendar(data, regime.divisions, regime.fixed_days)
+                for data in (latest, updated)
+            )
+            lost[regime.code] = before.is_working_day(day) and not after.is_working_day(day)
+        return lost[regime.code]
+
+    closed = [status.value for status in CLOSED_STATUSES]
+    rows = session.scalars(
+        select(CaseRow)
+        .where(col(CaseRow.status).not_in(closed))
+        .order_by(col(CaseRow.received_at), col(CaseRow.reference))
+    ).all()
+    moving: list[str] = []
+    paused: list[str] = []
+    for row in rows:
+        try:
+            regime = get_regime(row.regime)
+        except UnknownRegimeError:
+            continue
+        if not loses_a_working_day(regime):
+            continue
+        received_on = local_date(row.received_at, zone)
+        if row.due_date is None:
+            if received_on < day:
+                paused.append(row.reference)
+        elif regime.calendar_months is not None:
+            if row.due_date == day:
+                moving.append(row.reference)
+        elif received_on < day <= row.due_date:
+            moving.append(row.reference)
+    return HolidayPreview(
+        holiday=holiday,
+        calendar_version=latest.version,
+        # FOIA counts a bank holiday in any part of the UK: the widest net of any regime.
+        working_day=loses_a_working_day(FOIA),
+        open_cases=len(rows),
+        moving=moving,
+        paused=paused,
+    )
 
 
 async def add_holiday(

@@ -272,10 +272,10 @@ async def test_each_role_meets_403_and_404_pages_where_the_work_is_not_theirs(
         assert response is not None and response.status == status, (path, response)
         await david.check(name)
 
-    # A role with no pages yet (the admin's come later) lands on a plain home page.
+    # The admin starts on the admin pages (tests/pages/test_admin_pages.py), none of a case's.
     kevin = await tours("kevin-ashworth")
-    assert kevin.page.url == kevin.url("/")
-    await expect(kevin.page.locator(h1)).to_have_text("Signed in as Kevin Ashworth")
+    assert kevin.page.url == kevin.url("/admin/units")
+    await expect(kevin.page.locator(h1)).to_have_text("Units")
 
 
 async def test_a_unit_answers_in_a_browser_without_javascript(

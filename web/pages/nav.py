@@ -32,6 +32,7 @@ class NavItem:
 NAV: tuple[NavItem, ...] = (
     NavItem("My tasks", "/tasks", UNIT_ROLES, also=(r"/cases/[^/]+/questions/",)),
     NavItem("Sign-offs", "/sign-offs", APPROVER_ROLES, also=(r"/cases/[^/]+/sign-offs/",)),
+    NavItem("Admin", "/admin/units", frozenset({Role.ADMIN}), also=(r"/admin(/|$)",)),
 )
 
 
