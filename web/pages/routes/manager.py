@@ -18,7 +18,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import ValidationError
 from starlette.responses import RedirectResponse, Response
 
-from delivery.sink import SinkMessage
 from domain.case import Actor
 from domain.transitions import may_see_requester
 from services import dashboard as dashboard_service
@@ -319,7 +318,7 @@ async def message_page(
     entry = await _entry(rt, key)
     hidden = _hides_requester(session.actor, entry.audience)
     ids = {r.message_id for r in entry.recipients}
-    copies: list[SinkMessage] = (
+    copies = (
         []
         if hidden
         else [
