@@ -303,6 +303,8 @@ async def outbox_page(
             "kind_label": kind_label,
             "message_url": message_url,
             "limit": OUTBOX_LIMIT,
+            # Admins work on no case: no link to a case page they would be refused.
+            "case_links": may_see_requester(session.actor),
         },
     )
 
