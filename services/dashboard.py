@@ -49,7 +49,8 @@ BREACH_WITHIN = 5  # "will breach within five working days": due within this man
 MONTHS = 12
 RAG = ("red", "amber", "green")
 OPEN_STATUSES = tuple(s for s in CaseStatus if s not in CLOSED_STATUSES)
-_CLOSED = [str(s) for s in CLOSED_STATUSES]
+# Open statuses named, not "not closed": the database then seeks each in the status index.
+_OPEN = [str(s) for s in OPEN_STATUSES]
 _WAITING_TASK = [str(TaskStatus.OPEN), str(TaskStatus.RETURNED)]
 
 
@@ -223,7 +224,7 @@ def _read(session: Session, as_of: date | None) -> _Read:
                 col(CaseRow.due_date),
                 func.count(),
             )
-            .where(col(CaseRow.status).not_in(_CLOSED))
+            .where(col(CaseRow.status).in_(_OPEN))
             .group_by(
                 col(CaseRow.status),
                 col(CaseRow.regime),
@@ -243,7 +244,7 @@ def _read(session: Session, as_of: date | None) -> _Read:
             func.count(func.distinct(col(TaskRow.reference))),
         )
         .join(CaseRow, col(CaseRow.reference) == col(TaskRow.reference))
-        .where(col(TaskRow.status).in_(_WAITING_TASK), col(CaseRow.status).not_in(_CLOSED))
+        .where(col(TaskRow.status).in_(_WAITING_TASK), col(CaseRow.status).in_(_OPEN))
         .group_by(col(TaskRow.unit))
     ).all()
     names = {str(u): str(n) for u, n in session.execute(select(col(UnitRow.id), col(UnitRow.name)))}
