@@ -30,7 +30,7 @@ from statute import calendar_for, get_regime, local_date, packaged_calendar
 from store.db import session_scope
 from store.models import CaseRow, DeliveryRow, OutboxRow, TaskRow
 
-from page_tour import TourFactory
+from page_tour import REQUESTER_IDENTITY, TourFactory
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
 from case_factory import add_statistics_portfolio
@@ -288,6 +288,11 @@ async def test_the_outbox_shows_what_the_mail_sink_received_and_retries_a_failur
     first_lines = [line for line in acknowledgement.text.splitlines() if line.strip()][:3]
     assert len(first_lines) == 3 and all(line in html for line in first_lines)
     assert "As the local mail sink received it" in html
+    # What the units were sent never says who asked.
+    to_units = [m for m in copies if m.kind == "task_assigned"]
+    assert len(to_units) == 3
+    for message in to_units:
+        assert not any(trace in message.text + message.html for trace in REQUESTER_IDENTITY)
 
     await tour.goto("/outbox?show=failed", "outbox-failed")
     await page.get_by_role("link", name=f"Task reminder for {ref} to unit:vawg").click()

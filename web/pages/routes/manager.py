@@ -211,8 +211,8 @@ def _date_field(request: Request, name: str) -> DateField | None:
     return DateField(name, **values)
 
 
-async def _statistics_period(
-    request: Request, rt: RuntimeDep
+def _statistics_period(
+    request: Request,
 ) -> tuple[DateField, DateField, FormErrors, StatisticsQuery | None]:
     today = local_date(datetime.now(UTC), "Europe/London")
     default_from, default_to = _default_period(today)
@@ -233,7 +233,7 @@ async def _statistics_period(
 
 @router.get("/statistics")
 async def statistics_page(request: Request, rt: RuntimeDep, session: Manager) -> Response:
-    since, until, errors, query = await _statistics_period(request, rt)
+    since, until, errors, query = _statistics_period(request)
     figures = await statistics_service.statistics(rt.engine, query) if query else None
     return render(
         request,
