@@ -27,6 +27,7 @@ from services.dashboard import Dashboard
 from services.errors import CaseNotFound, Rejected
 from services.statistics import StatisticsQuery, quarter_of
 from statute import local_date
+from statute.clock import LONDON
 from statute.exemptions import Role
 from web.api.deps import RuntimeDep
 from web.pages.errors import PageRoute
@@ -214,7 +215,7 @@ def _date_field(request: Request, name: str) -> DateField | None:
 def _statistics_period(
     request: Request,
 ) -> tuple[DateField, DateField, FormErrors, StatisticsQuery | None]:
-    today = local_date(datetime.now(UTC), "Europe/London")
+    today = local_date(datetime.now(UTC), LONDON)
     default_from, default_to = _default_period(today)
     since = _date_field(request, "from") or DateField.of("from", default_from)
     until = _date_field(request, "to") or DateField.of("to", default_to)
