@@ -57,7 +57,7 @@ _WAITING_TASK = [str(TaskStatus.OPEN), str(TaskStatus.RETURNED)]
 class StatusRag(BaseModel):
     """Open cases in one status by RAG; ``due_before`` days for the case list's filters."""
 
-    status: CaseStatus
+    status: CaseStatus | None = None  # None: all open cases
     red: int = 0
     amber: int = 0
     green: int = 0
@@ -340,7 +340,7 @@ def _classify(
         elif left <= BREACH_WITHIN:
             figures.breaching += n
     shown = [f for f in by_status.values() if f.total]
-    totals = StatusRag(status=CaseStatus.IN_PROGRESS)
+    totals = StatusRag()
     for f in shown:
         for field in ("red", "amber", "green", "clock_stopped", "overdue", "breaching"):
             setattr(totals, field, getattr(totals, field) + getattr(f, field))
