@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.api.routes import admin, cases, deadline, disclosure, health, login, statistics, work
+from web.api.routes import (
+    admin,
+    cases,
+    dashboard,
+    deadline,
+    disclosure,
+    health,
+    login,
+    statistics,
+    work,
+)
 
 api_router = APIRouter()
 api_router.include_router(login.router)
@@ -16,3 +26,4 @@ api_router.include_router(cases.router)
 api_router.include_router(work.router)
 api_router.include_router(disclosure.router)
 api_router.include_router(statistics.router)
+api_router.include_router(dashboard.router)

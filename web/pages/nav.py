@@ -33,6 +33,14 @@ NAV: tuple[NavItem, ...] = (
     NavItem("My tasks", "/tasks", UNIT_ROLES, also=(r"/cases/[^/]+/questions/",)),
     NavItem("Sign-offs", "/sign-offs", APPROVER_ROLES, also=(r"/cases/[^/]+/sign-offs/",)),
     NavItem("Admin", "/admin/units", frozenset({Role.ADMIN}), also=(r"/admin(/|$)",)),
+    NavItem("Dashboard", "/dashboard", frozenset({Role.MANAGER, Role.FOI_OFFICER})),
+    NavItem("Statistics", "/statistics", frozenset({Role.MANAGER, Role.FOI_OFFICER})),
+    NavItem(
+        "Outbox",
+        "/outbox",
+        frozenset({Role.FOI_OFFICER, Role.MANAGER, Role.ADMIN}),
+        also=(r"/outbox/",),
+    ),
 )
 
 
