@@ -366,7 +366,7 @@ async def test_the_codec_exchange_refuses_what_it_cannot_serve() -> None:
         await codec_exchange(settings, "decode", sealed, "someone-else")
     with pytest.raises(Rejected, match=r"payloads\[0\]: a payload is encrypted with key 'a'"):
         await codec_exchange(keyed(KEY_B), "decode", sealed, None)
-    with pytest.raises(Rejected, match="payloads: not Temporal payloads .*no field named"):
+    with pytest.raises(Rejected, match=r"payloads: not Temporal payloads .*no field named"):
         await codec_exchange(settings, "decode", {"payloads": [{"bogus": 1}]}, None)
     with pytest.raises(Rejected, match=r'payloads: send \{"payloads"'):
         await codec_exchange(settings, "decode", ["not", "an", "object"], None)
