@@ -358,11 +358,10 @@ def print_banner(banner: Banner, console: Console) -> None:
     console.print(f"  Web app and API:  {api}   (API docs: {api}/api/docs)", soft_wrap=True)
     console.print(f"  Temporal Web UI:  {temporal}", soft_wrap=True, markup=False)
     if banner.started_temporal:
-        # The UI calls the codec without cookies until told to send them: say how, once.
+        # The UI calls the codec without cookies until told to send them: say where it says how.
         console.print(
-            f"                    payloads encrypted; decrypted at {codec_endpoint(settings)} for "
-            "a signed-in FOI officer (in the UI's Codec Server settings, tick "
-            "'Include cross-origin credentials')",
+            f"                    payloads encrypted, decrypted at {codec_endpoint(settings)} "
+            "for a signed-in FOI officer (once per browser: docs/deploy.md, Temporal Web UI)",
             soft_wrap=True,
             markup=False,
         )
