@@ -7,6 +7,9 @@ up for the ``temporal`` CLI points foiflow at the same server.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -24,6 +27,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GOVUK_FEED_URL = "https://www.gov.uk/bank-holidays.json"
 ENV_PREFIX = "FOIFLOW_"
+PAYLOAD_KEY_BYTES = 32  # AES-256
+_PAYLOAD_KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?")
 
 
 def _port(value: int) -> int:
@@ -48,9 +54,48 @@ def split_address(address: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def parse_payload_keys(text: str) -> dict[str, bytes]:
+    """``FOIFLOW_PAYLOAD_KEYS`` (``id:base64key,…``) as ``{id: key}``, in the order given.
+
+    ValueError names the entry by its position or id, never by its key material.
+    """
+    keys: dict[str, bytes] = {}
+    for position, entry in enumerate(text.split(","), 1):
+        if not entry.strip():
+            continue
+        key_id, sep, encoded = (part.strip() for part in entry.partition(":"))
+        if not sep or not encoded:
+            raise ValueError(
+                f"entry {position} is not ID:BASE64KEY (e.g. k1:<openssl rand -base64 32>)"
+            )
+        if not _PAYLOAD_KEY_ID.fullmatch(key_id):
+            raise ValueError(
+                f"entry {position}: a key id is 1 to 64 letters, digits, '.', '_' or '-'"
+            )
+        try:
+            # Standard or URL-safe alphabet, padding as given.
+            key = base64.b64decode(encoded.replace("-", "+").replace("_", "/"), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(f"key {key_id!r} is not base64") from None
+        if len(key) != PAYLOAD_KEY_BYTES:
+            raise ValueError(
+                f"key {key_id!r} is {len(key)} bytes; AES-256 needs {PAYLOAD_KEY_BYTES} "
+                "(make one with `openssl rand -base64 32`)"
+            )
+        if key_id in keys:
+            raise ValueError(f"key id {key_id!r} is listed twice")
+        keys[key_id] = key
+    return keys
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        # Errors never repeat what was given: several settings are keys.
+        hide_input_in_errors=True,
     )
 
     data_dir: Path = Path(".data")
@@ -86,6 +131,16 @@ class Settings(BaseSettings):
     audit_key: SecretStr = SecretStr("")
     # Earlier audit keys, comma-separated: rows they signed still verify.
     audit_previous_keys: SecretStr = SecretStr("")
+    # Temporal payload encryption (AES-256-GCM; docs/deploy.md): ``id:base64key`` pairs,
+    # comma-separated. Every listed key decrypts; payload_key_id (else the first listed)
+    # encrypts. Empty: one key generated once into $FOIFLOW_DATA_DIR/payload_keys. Every process
+    # on one Temporal namespace (worker, web app, dispatcher, CLI) must list the same keys.
+    payload_keys: SecretStr = SecretStr("")
+    payload_key_id: str = ""
+    # Browser origins of the Temporal Web UI that may call the codec endpoint (/codec),
+    # comma-separated, e.g. https://temporal.example.org. Empty: the dev server's UI that
+    # `foiflow up` starts (http://127.0.0.1 and http://localhost at temporal_ui_port).
+    temporal_ui_origins: str = ""
     # None: Secure cookies unless web_host is a loopback address (plain http in development).
     cookie_secure: bool | None = None
     # Failed logins within the window before further attempts get 429, per username and per
@@ -128,6 +183,52 @@ class Settings(BaseSettings):
         default=SecretStr(""),
         validation_alias=AliasChoices("FOIFLOW_TEMPORAL_API_KEY", "TEMPORAL_API_KEY"),
     )
+
+    @field_validator("payload_keys")
+    @classmethod
+    def _payload_keys_usable(cls, value: SecretStr) -> SecretStr:
+        try:
+            parse_payload_keys(value.get_secret_value())
+        except ValueError as exc:
+            raise PydanticCustomError("payload_keys", "{reason}", {"reason": str(exc)}) from None
+        return value
+
+    @field_validator("temporal_ui_origins")
+    @classmethod
+    def _origins(cls, value: str) -> str:
+        for origin in (o.strip() for o in value.split(",")):
+            if origin and not _ORIGIN.fullmatch(origin):
+                raise PydanticCustomError(
+                    "origin",
+                    "'{origin}' is not an origin: scheme://host[:port], no path "
+                    "(e.g. https://temporal.example.org)",
+                    {"origin": origin[:100]},
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _payload_key_listed(self) -> Settings:
+        if not self.payload_key_id:
+            return self
+        listed = list(parse_payload_keys(self.payload_keys.get_secret_value()))
+        if self.payload_key_id not in listed:
+            raise PydanticCustomError(
+                "payload_key_id",
+                "FOIFLOW_PAYLOAD_KEY_ID: no key '{key_id}' in FOIFLOW_PAYLOAD_KEYS ({listed}); "
+                "name one of its ids",
+                {
+                    "key_id": self.payload_key_id[:64],
+                    "listed": "it lists " + ", ".join(listed) if listed else "it is empty",
+                },
+            )
+        return self
+
+    @property
+    def codec_origins(self) -> list[str]:
+        """The browser origins allowed to call the codec endpoint (``temporal_ui_origins``)."""
+        given = [o.strip() for o in self.temporal_ui_origins.split(",") if o.strip()]
+        port = self.temporal_ui_port
+        return given or [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
 
     @field_validator("log_level", mode="before")
     @classmethod

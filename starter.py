@@ -27,7 +27,7 @@ from services.db import prepare_store
 from services.errors import ServiceError, Unavailable
 from services.intake import IntakeError, build_intake, read_request_file, start_case
 from services.schemas import Started
-from settings import get_settings
+from settings import get_settings, settings_problem
 
 __all__ = ["IntakeError", "build_intake", "main", "read_request_file"]
 
@@ -40,8 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = get_settings()
     except ValidationError as exc:
-        first = exc.errors()[0]
-        print(f"error: settings: {first['loc']}: {first['msg']}", file=sys.stderr)
+        print(f"error: {settings_problem(exc)}", file=sys.stderr)
         return 2
 
     async def run() -> Started:

@@ -25,7 +25,7 @@ from services.db import StoreUnavailable, prepare_store
 from services.delivery import run_dispatcher
 from services.errors import ServiceError
 from services.temporal import connect_client, telemetry_runtime
-from settings import Settings, get_settings
+from settings import Settings, get_settings, settings_problem
 from workflows.request import FoiRequestWorkflow
 
 WORKFLOWS: list[type[Any]] = [FoiRequestWorkflow]
@@ -118,9 +118,7 @@ def main() -> int:
     try:
         settings = get_settings()
     except ValidationError as exc:
-        print(
-            f"error: settings: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}", file=sys.stderr
-        )
+        print(f"error: {settings_problem(exc)}", file=sys.stderr)
         return 2
     configure_logging(settings)
     try:

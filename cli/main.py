@@ -6,10 +6,11 @@ import os
 import sys
 
 import typer
+from pydantic import ValidationError
 
 from cli import calendar_cmds, cases, deadline, dispatch_cmds, doctor, login, stats, store_cmds, up
 from services.audit import configure_audit_keys
-from settings import get_settings
+from settings import Settings, get_settings, settings_problem
 
 app = typer.Typer(
     name="foiflow",
@@ -45,6 +46,13 @@ def main() -> None:
         app()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except ValidationError as exc:
+        # The environment's settings, read by whichever command ran first: one line naming the
+        # variable (a key setting's value is never repeated), as every entry point says it.
+        if exc.title != Settings.__name__:
+            raise
+        print(f"error: {settings_problem(exc)}", file=sys.stderr)
+        code = 2
     sys.stdout.flush()
     sys.stderr.flush()
     # Every command has finished its work here. Skipping interpreter finalisation avoids a rare

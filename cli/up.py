@@ -41,8 +41,10 @@ from temporalio.client import Client
 from cli.common import UNAVAILABLE, USAGE, fail
 from logging_setup import configure_logging
 from services.context import ServiceContext
+from services.errors import ServiceError
 from services.identity import DEMO_LOGINS_FILE, DemoLogin, demo_logins
 from services.intake import start_case
+from services.payload_codec import payload_keyring
 from services.temporal import CaseExistsError, connect, register_search_attributes
 from settings import Settings, env_name, get_settings, settings_problem, split_address
 from store.db import get_engine, migrate, session_scope
@@ -172,6 +174,8 @@ def start_dev_server(settings: Settings) -> subprocess.Popen[bytes]:
         binary, "server", "start-dev",
         "--ip", host, "--port", str(port), "--ui-port", str(settings.temporal_ui_port),
         "--db-filename", str(data / "temporal.db"),
+        # Payloads are encrypted: the UI asks the web app to decrypt them for FOI officers.
+        "--ui-codec-endpoint", codec_endpoint(settings),
         "--namespace", settings.temporal_namespace,
         "--log-level", "warn",
         *cli_flags(),
@@ -180,6 +184,11 @@ def start_dev_server(settings: Settings) -> subprocess.Popen[bytes]:
         # Its own process group: Ctrl-C in the terminal reaches only foiflow, which stops the
         # web app and the worker while Temporal is still there, and then Temporal.
         return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, process_group=0)
+
+
+def codec_endpoint(settings: Settings) -> str:
+    """Where the Temporal Web UI asks for payloads to be decrypted: the web app's ``/codec``."""
+    return f"{_url(settings.web_host, settings.web_port)}/codec"
 
 
 def stop_dev_server(server: subprocess.Popen[bytes]) -> None:
@@ -348,6 +357,14 @@ def print_banner(banner: Banner, console: Console) -> None:
     console.print(f"  {banner.case}", markup=False)
     console.print(f"  Web app and API:  {api}   (API docs: {api}/api/docs)", soft_wrap=True)
     console.print(f"  Temporal Web UI:  {temporal}", soft_wrap=True, markup=False)
+    if banner.started_temporal:
+        # The UI calls the codec without cookies until told to send them: say where it says how.
+        console.print(
+            f"                    payloads encrypted, decrypted at {codec_endpoint(settings)} "
+            "for a signed-in FOI officer (once per browser: docs/deploy.md, Temporal Web UI)",
+            soft_wrap=True,
+            markup=False,
+        )
     console.print(
         f"  Demo logins:      {settings.data_dir / DEMO_LOGINS_FILE}", soft_wrap=True, markup=False
     )
@@ -475,6 +492,7 @@ def up() -> None:
     with _signals_interrupt():
         try:
             settings.ensure_data_dir()
+            payload_keyring(settings)  # made (or found unusable) before anything starts
             check_distinct_ports(settings)
             web_socket = bind_web(settings)
             # Temporal already answering at the address (another terminal's dev server, a
@@ -489,6 +507,8 @@ def up() -> None:
             asyncio.run(serve(settings, web_socket, dev_server, logins, console))
         except UpFailed as exc:
             failure = exc
+        except ServiceError as exc:  # the payload key file
+            failure = UpFailed(str(exc))
         except (Interrupted, KeyboardInterrupt):
             failure = UpFailed("interrupted while starting", INTERRUPTED)
         finally:

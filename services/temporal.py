@@ -1,4 +1,5 @@
-"""Talking to Temporal from outside workflows: one data converter everywhere, case start/lookup.
+"""Talking to Temporal from outside workflows: one data converter everywhere (encrypting every
+payload: ``services.payload_codec``), case start/lookup.
 
 Never imported by workflow code.
 """
@@ -34,7 +35,6 @@ from temporalio.common import (
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
 )
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.runtime import (
     LogForwardingConfig,
@@ -57,12 +57,12 @@ from services.errors import (
     StaleVersion,
     Unavailable,
 )
+from services.payload_codec import data_converter
 from settings import Settings, env_name
 from store.calendars import CalendarRepository
 from workflows.request import FoiRequestWorkflow
 from workflows.search_attributes import ALL_KEYS, FOI_INTAKE_KEY, FOI_REGIME, FOI_STATUS
 
-DATA_CONVERTER = pydantic_data_converter
 STALE_VERSION = "StaleVersion"  # the type of ``workflows.rules.StaleVersion``
 WORKFLOW_TYPE = "FoiRequestWorkflow"
 
@@ -123,12 +123,13 @@ def telemetry_runtime(settings: Settings) -> TemporalRuntime:
 
 
 async def connect(settings: Settings, runtime: TemporalRuntime | None = None) -> Client:
-    """A client for the settings' server and namespace, over TLS or with an API key when set."""
+    """A client for the settings' server and namespace, over TLS or with an API key when set,
+    encrypting payloads with the settings' keys (a worker built on it shares them)."""
     api_key = settings.temporal_api_key.get_secret_value()
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=DATA_CONVERTER,
+        data_converter=data_converter(settings),
         tls=tls_config(settings),
         api_key=api_key or None,
         runtime=runtime,

@@ -34,6 +34,9 @@ os.environ.pop("FOIFLOW_DATABASE_URL", None)
 # One audit key for every store the tests make, whichever entry point (CLI, worker, web app)
 # opens it: rows one writes, the others verify.
 os.environ.setdefault("FOIFLOW_AUDIT_KEY", "tests-audit-key-" + "k" * 32)
+# Likewise one payload key: every client and worker the tests make encrypt as production does,
+# and any of them reads what another wrote. (base64 of 32 bytes "tests-payload-key-0123456789abcd")
+os.environ.setdefault("FOIFLOW_PAYLOAD_KEYS", "tests:dGVzdHMtcGF5bG9hZC1rZXktMDEyMzQ1Njc4OWFiY2Q=")
 
 
 @pytest.fixture(autouse=True)
@@ -78,10 +81,12 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
     """The time-skipping test server (it has no visibility: listing needs ``dev_env``)."""
     from temporalio.testing import WorkflowEnvironment
 
-    from services.temporal import DATA_CONVERTER, register_search_attributes
+    from services.payload_codec import data_converter
+    from services.temporal import register_search_attributes
+    from settings import get_settings
 
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER,
+        data_converter=data_converter(get_settings()),
         test_server_existing_path=binary("temporal-test-server"),
     )
     await register_search_attributes(env.client)
@@ -163,11 +168,12 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     modules with their own stores never meet each other's references."""
     from temporalio.testing import WorkflowEnvironment
 
-    from services.temporal import DATA_CONVERTER
+    from services.payload_codec import data_converter
+    from settings import get_settings
     from workflows.search_attributes import ALL_KEYS
 
     env = await WorkflowEnvironment.start_local(
-        data_converter=DATA_CONVERTER,
+        data_converter=data_converter(get_settings()),
         dev_server_existing_path=binary("temporal"),
         search_attributes=ALL_KEYS,
         dev_server_extra_args=["--headless"],

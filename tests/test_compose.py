@@ -40,6 +40,7 @@ REQUIRED = (
     "temporal_namespace",
     "task_queue",
     "secret_key",
+    "payload_keys",
     "log_format",
 )
 REQUIRED_BY = {
@@ -90,6 +91,8 @@ def interpolated(value: str, given: dict[str, str] | None = None) -> str:
         if op and op.endswith("-"):
             return arg
         if op and op.endswith("?"):
+            if name == "FOIFLOW_PAYLOAD_KEYS":
+                return "k1:" + "A" * 43 + "="  # 32 bytes, base64: what the comment says to make
             return "s3cretS3cret" if "PASSWORD" in name or "KEY" in name else f"set-{name}"
         return ""
 
@@ -162,6 +165,8 @@ def test_each_foiflow_service_has_the_settings_production_needs(service: str) ->
     assert interpolated(env["FOIFLOW_LOG_FORMAT"]) == "json"
     # The secret key comes from the operator, never a default in the file.
     assert env["FOIFLOW_SECRET_KEY"].startswith("${FOIFLOW_SECRET_KEY:?")
+    # So are the payload keys: each container generating its own could not read the others'.
+    assert env["FOIFLOW_PAYLOAD_KEYS"].startswith("${FOIFLOW_PAYLOAD_KEYS:?")
     url = interpolated(env["FOIFLOW_DATABASE_URL"])
     assert url.startswith("postgresql+psycopg://") and "@postgresql:5432/foiflow" in url
     host, port = interpolated(env["FOIFLOW_TEMPORAL_ADDRESS"]).split(":")
@@ -253,6 +258,16 @@ def test_temporal_runs_on_postgresql_with_its_schema_set_up_by_admin_tools() -> 
         image, tag = found[job]["image"].split(":")
         assert (image, tag) == ("temporalio/admin-tools", server), "admin tools match the server"
     assert environment("temporal-ui")["TEMPORAL_ADDRESS"] == "temporal:7233"
+
+
+def test_the_temporal_ui_decrypts_through_foiflow_s_codec_endpoint() -> None:
+    ui = environment("temporal-ui")
+    assert interpolated(ui["TEMPORAL_CODEC_ENDPOINT"]) == "set-FOIFLOW_PUBLIC_URL/codec"
+    assert ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"  # the officer's foiflow session
+    # The web app lets the UI's published address call it from a browser.
+    port = services()["temporal-ui"]["ports"][0].rsplit(":", 2)[-2]
+    origins = interpolated(environment("foiflow-web")["FOIFLOW_TEMPORAL_UI_ORIGINS"])
+    assert origins == f"http://127.0.0.1:{port}"
 
 
 # --- Images -----------------------------------------------------------------------------------

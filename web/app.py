@@ -2,8 +2,9 @@
 
     uvicorn --factory web.app:app_from_env --host 127.0.0.1 --port 8000
 
-JSON under ``/api``, the OpenAPI document at ``/openapi.json``, Swagger UI at ``/api/docs``; the
-pages (``web/pages``) everywhere else.
+JSON under ``/api``, the OpenAPI document at ``/openapi.json``, Swagger UI at ``/api/docs``, the
+Temporal Web UI's codec at ``/codec`` (``web/codec.py``); the pages (``web/pages``) everywhere
+else.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from services.runtime import Runtime, TemporalClient
 from settings import Settings, get_settings
 from web.api.errors import install_error_handlers
 from web.api.main import api_router
+from web.codec import install_codec
 from web.metrics import install_metrics
 from web.pages import disclosure as disclosure_pages
 from web.pages import install_pages
@@ -57,6 +59,7 @@ def create_app(
     app.state.runtime = runtime
     install_error_handlers(app)
     app.include_router(api_router, prefix=API_PREFIX)
+    install_codec(app, settings)
     install_pages(app)  # the pages, their static files, GOV.UK error pages outside /api
     app.include_router(disclosure_pages.router)
     install_metrics(app)

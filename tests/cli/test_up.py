@@ -4,6 +4,7 @@ or SIGTERM, and a taken port or a bad setting as one line naming the variable to
 
 from __future__ import annotations
 
+import base64
 import csv
 import os
 import signal
@@ -234,6 +235,22 @@ def test_up_serves_the_api_with_the_printed_logins_and_stops_cleanly(stack: Stac
             return False
 
     _poll(ui_answers, 30, "the Temporal Web UI never answered", stack.output)
+    # Payloads are encrypted: the UI decrypts them through the web app's codec endpoint, which
+    # decodes the demo case's stored input for the officer.
+    ui = httpx.get(f"http://127.0.0.1:{stack.ui_port}/api/v1/settings", timeout=5).json()
+    assert ui["Codec"]["Endpoint"] == f"{stack.api}/codec"
+    assert f"decrypted at {stack.api}/codec" in banner
+    bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    history = httpx.get(
+        f"http://127.0.0.1:{stack.ui_port}/api/v1/namespaces/default/workflows/"
+        "01.FOI.23.031576/history",
+        timeout=5,
+    ).json()
+    stored = history["history"]["events"][0]["workflowExecutionStartedEventAttributes"]["input"]
+    assert b"requester@example.org" not in base64.b64decode(stored["payloads"][0]["data"])
+    decoded = httpx.post(f"{stack.api}/codec/decode", json=stored, headers=bearer)
+    assert decoded.status_code == 200, decoded.text
+    assert b"requester@example.org" in base64.b64decode(decoded.json()["payloads"][0]["data"])
 
     assert stack.stop(signal.SIGINT) == 0, stack.output()
     assert stack.stdout().rstrip().endswith("foiflow stopped.")

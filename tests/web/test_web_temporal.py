@@ -18,8 +18,9 @@ from temporalio.testing import WorkflowEnvironment
 from test_web_admin import HOLIDAY
 
 from domain.messages import CalendarChanged
-from services.temporal import DATA_CONVERTER, RUNNING_CASES, WORKFLOW_TYPE
-from settings import Settings
+from services.payload_codec import data_converter
+from services.temporal import RUNNING_CASES, WORKFLOW_TYPE
+from settings import Settings, get_settings
 from web.api.deps import ServiceContextDep
 
 from web_support import Headers, client_for, make_app
@@ -35,7 +36,7 @@ def _temporal_cli() -> str:
 @pytest.fixture(scope="module")
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
-        data_converter=DATA_CONVERTER,
+        data_converter=data_converter(get_settings()),
         dev_server_existing_path=_temporal_cli(),
         dev_server_extra_args=["--headless"],
     )
@@ -61,7 +62,7 @@ async def _signals(handle: WorkflowHandle[object, object]) -> list[CalendarChang
             attrs = event.workflow_execution_signaled_event_attributes
             assert attrs.signal_name == "calendar_changed"
             [payload] = attrs.input.payloads
-            [value] = await DATA_CONVERTER.decode([payload], [CalendarChanged])
+            [value] = await data_converter(get_settings()).decode([payload], [CalendarChanged])
             found.append(value)
     return found
 

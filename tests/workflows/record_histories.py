@@ -18,6 +18,7 @@ from typing import Any
 sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parent)]
 
 from temporalio.client import WorkflowHandle  # noqa: E402
+from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from activities.store_adapters import store_activities  # noqa: E402
@@ -25,7 +26,7 @@ from domain.messages import (  # noqa: E402
     IssueResponse,
     RecordClockEvent,
 )
-from services.temporal import DATA_CONVERTER, register_search_attributes  # noqa: E402
+from services.temporal import register_search_attributes  # noqa: E402
 from settings import get_settings  # noqa: E402
 from statute import ClockEventKind  # noqa: E402
 from store.db import migrate  # noqa: E402
@@ -78,8 +79,11 @@ async def main() -> None:
     settings = get_settings()
     migrate(settings.database_url)
     test_server = str(Path(sys.executable).parent / "temporal-test-server")
+    # Plain payloads, no codec: the histories stay readable in review and key-free, and replaying
+    # them checks that cases started before encryption still decode (the codec passes plain
+    # payloads through). Encrypted histories are replayed in tests/services/test_payload_codec.py.
     env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=DATA_CONVERTER, test_server_existing_path=test_server
+        data_converter=pydantic_data_converter, test_server_existing_path=test_server
     )
     await register_search_attributes(env.client)
     try:

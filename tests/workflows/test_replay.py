@@ -11,7 +11,8 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from services.temporal import DATA_CONVERTER
+from services.payload_codec import data_converter
+from settings import get_settings
 from worker import SANDBOX, WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("*.json"))
@@ -23,7 +24,10 @@ def test_histories_are_committed() -> None:
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
 async def test_history_replays(path: Path) -> None:
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=SANDBOX)
+    # The committed histories were recorded with plain payloads (as every case started before
+    # encryption was): the encrypting converter must pass them through.
+    converter = data_converter(get_settings())
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=converter, workflow_runner=SANDBOX)
     history = WorkflowHistory.from_json(path.stem, path.read_text())
     result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{path.name}: {result.replay_failure}"

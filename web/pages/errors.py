@@ -38,8 +38,17 @@ from web.pages.templating import render
 
 SIGN_IN_PATH = "/sign-in"
 # Paths whose errors stay as the API answers them (JSON), not pages.
-# Machine-read paths keep plain answers: the API, its schema, assets, metrics, the Atom feed.
-NOT_PAGES = ("/api", "/openapi.json", "/static", "/assets", "/metrics", "/disclosure-log.atom")
+# Machine-read paths keep plain answers: the API, its schema, assets, metrics, the Atom feed,
+# the Temporal UI's codec.
+NOT_PAGES = (
+    "/api",
+    "/openapi.json",
+    "/static",
+    "/assets",
+    "/metrics",
+    "/disclosure-log.atom",
+    "/codec/",
+)
 
 
 @dataclass(frozen=True)
