@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from domain.case import Actor
-from domain.transitions import APPROVER_ROLES, UNIT_ROLES
+from domain.transitions import APPROVER_ROLES, REQUESTER_VISIBLE_ROLES, UNIT_ROLES
 from statute.exemptions import Role
 
 
@@ -32,6 +32,9 @@ class NavItem:
 NAV: tuple[NavItem, ...] = (
     NavItem("My tasks", "/tasks", UNIT_ROLES, also=(r"/cases/[^/]+/questions/",)),
     NavItem("Sign-offs", "/sign-offs", APPROVER_ROLES, also=(r"/cases/[^/]+/sign-offs/",)),
+    # Officers and managers; the case pages under it, but not the new request's own item.
+    NavItem("Cases", "/cases", REQUESTER_VISIBLE_ROLES, also=(r"/cases/(?!new$)[^/]+$",)),
+    NavItem("New request", "/cases/new", frozenset({Role.FOI_OFFICER})),
 )
 
 
