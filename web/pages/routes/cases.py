@@ -132,7 +132,7 @@ def case_query(params: Mapping[str, str]) -> tuple[CaseQuery | None, FormErrors]
 
 
 def _page_link(params: Mapping[str, str], page: int) -> str:
-    kept = {k: v for k in FILTERS if (v := params.get(k, "").strip())}
+    kept = {k: v for k in (*FILTERS, "per_page") if (v := params.get(k, "").strip())}
     if page > 1:
         kept["page"] = str(page)
     return "/cases" + (f"?{urlencode(kept)}" if kept else "")
