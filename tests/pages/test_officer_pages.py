@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 from playwright.async_api import expect
 from temporalio.testing import WorkflowEnvironment
@@ -18,10 +18,13 @@ from services.cases import case_view
 from services.context import ServiceContext
 from services.directory import resolve_actor
 from services.schemas import RoutesIn, WithdrawIn
-from web.pages.formatting import LONDON_ZONE
+from web.pages.formatting import LONDON_ZONE, uk_date
+from web.pages.intake_form import parse_time
+from web.pages.routes.cases import case_query, pagination
 
-from page_tour import OFFICER, REQUESTER_IDENTITY, Tour, TourFactory, seed_document
+from page_tour import OFFICER, REQUESTER_IDENTITY, ROOT, Tour, TourFactory, seed_document
 
+DEMO_ANSWER = ROOT / "cli" / "demo" / "answer-exempt.yaml"
 Settled = Callable[[ServiceContext, str], Awaitable[None]]
 StartSeed = Callable[[], Awaitable[str]]
 UK_DATE = re.compile(
@@ -81,6 +84,9 @@ async def test_a_new_request_is_checked_registered_and_registered_again_to_the_s
     await expect(summary).to_contain_text("Enter the date the request was received")
     await expect(page.locator("#requester-name-error")).to_contain_text(
         "Enter the requester's name"
+    )
+    await expect(page.locator("#received_time-error")).to_contain_text(
+        "Enter the time received like 9:30am or 14:30"
     )
     await expect(page.get_by_label("Time received")).to_have_value("half nine")
 
@@ -312,6 +318,8 @@ async def test_a_unit_contact_cannot_register_or_act_and_never_sees_who_asked(
     await expect(page.get_by_role("link", name=ref, exact=True)).to_be_visible()
     html = await tom.goto(f"/cases/{ref}", "unit-case")
     assert await forms_on(tom) == set()
+    await expect(page.locator("#actions")).to_have_count(0)
+    await expect(page.get_by_role("link", name="My tasks").last).to_have_attribute("href", "/tasks")
     assert "View in Temporal" not in html
     assert "The request as received" not in html
     assert "Request received" not in html  # the receipt entry of the timeline
@@ -352,3 +360,91 @@ async def test_an_officer_form_with_a_wrong_csrf_token_is_refused(
     await officer.check("csrf-refused")
     await expect(page.locator("h1")).to_have_text("The form could not be sent")
     assert (await case_view(system, ref)).status == CaseStatus.IN_PROGRESS
+
+
+async def test_a_public_interest_extension_and_a_cost_decision_through_their_forms(
+    tours: TourFactory, start_seed_case: StartSeed, system: ServiceContext, settled: Settled
+) -> None:
+    ref = await start_seed_case()
+    await settled(system, ref)
+    priya = system.acting_as(await resolve_actor(system.engine, "priya-nair"))
+    tom = system.acting_as(await resolve_actor(system.engine, "tom-oduya"))
+    await actions.answer_task(priya, ref, 4, actions.read_answer_file(DEMO_ANSWER))
+    await settled(system, ref)
+
+    officer = await tours(OFFICER, applicant_blind=False)
+    page = officer.page
+    await officer.goto(f"/cases/{ref}", "case-with-s31")
+    before = (await case_view(system, ref)).clock.due_date
+    assert before is not None
+
+    # Not a whole number: said on the field before anything is sent.
+    await page.locator("#extension-working_days").fill("ten")
+    await officer.submit("Extend the deadline", "extension-not-a-number")
+    await expect(page.locator("#extension-working_days-error")).to_contain_text(
+        "Enter the further working days as a whole number"
+    )
+    # Over the cap: the statute's clock refuses it, on the same field.
+    await page.locator("#extension-working_days").fill("30")
+    await officer.submit("Extend the deadline", "extension-over-the-cap")
+    await expect(page.locator("#extension-working_days-error")).to_contain_text(
+        "at most 20 allowed"
+    )
+    await page.locator("#extension-working_days").fill("10")
+    await page.locator("#extension-note").fill("Weighing the public interest in s31")
+    await officer.submit("Extend the deadline", "extended")
+    await expect(page.locator(".govuk-notification-banner")).to_contain_text("Deadline extended")
+    await expect(page.locator(".foiflow-clock")).to_contain_text(f"Extended from {uk_date(before)}")
+    await settled(system, ref)
+
+    # Over the cost limit: the case waits for the officer's decision, and only then is the
+    # form there.
+    assert "cost-decision" not in await forms_on(officer)
+    cost = actions.checked_answer({"kind": "cost", "hours": 40, "note": "every panel file"})
+    await actions.answer_task(tom, ref, 1, cost)
+    await settled(system, ref)
+    await officer.goto(f"/cases/{ref}", "case-cost-review")
+    await expect(page.locator("h1 .govuk-tag")).to_have_text("Cost review")
+    assert "cost-decision" in await forms_on(officer)
+    await officer.submit("Record the cost decision", "cost-no-choice")
+    await expect(page.locator("#cost-decision-refuse-error")).to_contain_text(
+        "Select whether to refuse the request or answer it"
+    )
+    await page.get_by_role("radio", name="No, answer it").check()
+    await officer.submit("Record the cost decision", "cost-decided")
+    await expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "Cost decision recorded"
+    )
+    await expect(page.locator("h1 .govuk-tag")).not_to_have_text("Cost review")
+    assert "cost-decision" not in await forms_on(officer)
+    await settled(system, ref)
+
+
+def test_receipt_times_are_read_the_ways_people_write_them() -> None:
+    read = {typed: parse_time(typed) for typed in ("14:30", "2:30pm", "9am", "9.15 am", "midday")}
+    assert read == {
+        "14:30": time(14, 30),
+        "2:30pm": time(14, 30),
+        "9am": time(9, 0),
+        "9.15 am": time(9, 15),
+        "midday": time(12, 0),
+    }
+    assert parse_time("12am") == time(0, 0)
+    for unreadable in ("9", "25:00", "13pm", "half nine", "14:75"):
+        assert parse_time(unreadable) is None, unreadable
+
+
+def test_the_list_reads_its_filters_and_pages_keep_them() -> None:
+    query, errors = case_query({"status": "triage", "overdue": "true", "due_before": "2026-12-23"})
+    assert not errors and query is not None
+    assert (query.status, query.overdue, str(query.due_before)) == ("triage", True, "2026-12-23")
+    query, errors = case_query({"regime": "gdpr", "page": "0", "overdue": "yes"})
+    assert query is None
+    assert [e["href"] for e in errors.summary()] == ["#regime", "#overdue", "#page"]
+    links = pagination({"unit": "vawg", "page": "5"}, 5, 9)
+    assert links is not None
+    assert links["previous"]["href"] == "/cases?unit=vawg&page=4"
+    assert links["next"]["href"] == "/cases?unit=vawg&page=6"
+    numbers = [i.get("number", "…") for i in links["items"]]
+    assert numbers == [1, "…", 4, 5, 6, "…", 9]
+    assert pagination({}, 1, 1) is None

@@ -153,6 +153,14 @@ async def test_the_seed_case_from_registration_to_issue_through_the_pages(
     await expect(page.locator(".govuk-notification-banner")).to_contain_text("Response approved")
     assert "issue" in await forms_on(officer)
     await settled(system, ref)
+    # Not for publication needs a reason: the workflow's, on the field.
+    await page.get_by_role("radio", name="No, it is not for publication").check()
+    await officer.submit("Issue the response", "issue-no-reason")
+    await expect(page.locator("#issue-withhold_reason-error")).to_contain_text(
+        "Say why the response is not for publication in the disclosure log"
+    )
+    await expect(page.get_by_role("radio", name="No, it is not for publication")).to_be_checked()
+    await page.get_by_role("radio", name="Yes, publish it").check()
     await officer.submit("Issue the response", "issued")
     await expect(page.locator(".govuk-notification-banner")).to_contain_text("Response issued")
     await expect(page.locator("h1 .govuk-tag")).to_have_text("Issued")

@@ -126,7 +126,7 @@ class IntakeForm:
         }
         return {names.get(k, k): v for k, v in asdict(self).items()}
 
-    def received_at(self, errors: FormErrors) -> datetime | None:
+    def _day(self, errors: FormErrors) -> date | None:
         if not (self.day and self.month and self.year):
             errors.add("received_at", "Enter the date the request was received")
             return None
@@ -135,9 +135,12 @@ class IntakeForm:
         except ValueError:
             errors.add("received_at", "The date received must be a real date, like 23 12 2026")
             return None
-        if not 1990 <= day.year <= 9999:
+        if day.year < 1990:
             errors.add("received_at", "Enter the year in full, like 2026")
             return None
+        return day
+
+    def _time(self, errors: FormErrors) -> time | None:
         at = parse_time(self.time) if self.time else None
         if at is None:
             errors.add(
@@ -146,6 +149,13 @@ class IntakeForm:
                 if self.time
                 else "Enter the time the request was received",
             )
+        return at
+
+    def received_at(self, errors: FormErrors) -> datetime | None:
+        """When the request arrived, in Europe/London; None (and the errors) when the date or
+        the time cannot be read, or is still to come."""
+        day, at = self._day(errors), self._time(errors)
+        if day is None or at is None:
             return None
         received = datetime.combine(day, at, LONDON_ZONE)
         if received > datetime.now(LONDON_ZONE):

@@ -275,7 +275,9 @@ async def _case_page(
         {
             "case": case,
             "blind": blind,
-            "allowed": [a.value for a in allowed],
+            # Only the actions this page has a form for (a unit's answer has its own page).
+            "allowed": [a.value for a in allowed & FORM_ACTIONS],
+            "answerable": Action.ANSWER in allowed,
             "units": units,
             "names": names,
             "status_label": STATUS_LABELS.get(case.status.value, case.status.value),
@@ -478,6 +480,7 @@ ACTION_FORMS: dict[str, ActionForm] = {
         ActionForm("withdraw", Action.WITHDRAW, ("reason",), _withdraw, "reason"),
     )
 }
+FORM_ACTIONS = frozenset(form.action for form in ACTION_FORMS.values())
 ActionSlug = Annotated[str, Path(pattern="^(" + "|".join(ACTION_FORMS) + ")$")]
 
 
