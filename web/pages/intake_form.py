@@ -84,7 +84,7 @@ class IntakeForm:
     day: str = ""
     month: str = ""
     year: str = ""
-    time: str = ""
+    clock_time: str = ""  # as typed: "9:30am", "14:30"
     channel: str = Channel.EMAIL.value
     regime: str = "foia"
     requester_name: str = ""
@@ -96,7 +96,9 @@ class IntakeForm:
         """A blank form, received now (Europe/London): most requests are registered the day
         they arrive."""
         at = datetime.now(LONDON_ZONE)
-        return cls(day=str(at.day), month=str(at.month), year=str(at.year), time=f"{at:%H:%M}")
+        return cls(
+            day=str(at.day), month=str(at.month), year=str(at.year), clock_time=f"{at:%H:%M}"
+        )
 
     @classmethod
     def from_form(cls, form: FormData) -> IntakeForm:
@@ -105,7 +107,7 @@ class IntakeForm:
             day=text(form, "received_at-day", 8).strip(),
             month=text(form, "received_at-month", 8).strip(),
             year=text(form, "received_at-year", 8).strip(),
-            time=text(form, "received_time", 16).strip(),
+            clock_time=text(form, "received_time", 16).strip(),
             channel=text(form, "channel", 32),
             regime=text(form, "regime", 16),
             requester_name=text(form, "requester-name", 300),
@@ -119,7 +121,7 @@ class IntakeForm:
             "day": "received_at-day",
             "month": "received_at-month",
             "year": "received_at-year",
-            "time": "received_time",
+            "clock_time": "received_time",
             "requester_name": "requester-name",
             "requester_email": "requester-email",
             "requester_address": "requester-address",
@@ -141,12 +143,12 @@ class IntakeForm:
         return day
 
     def _time(self, errors: FormErrors) -> time | None:
-        at = parse_time(self.time) if self.time else None
+        at = parse_time(self.clock_time) if self.clock_time else None
         if at is None:
             errors.add(
                 "received_time",
                 "Enter the time received like 9:30am or 14:30"
-                if self.time
+                if self.clock_time
                 else "Enter the time the request was received",
             )
         return at
