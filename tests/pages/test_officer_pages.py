@@ -201,6 +201,13 @@ async def test_the_cases_list_filters_pages_and_names_a_bad_filter(
 
     await officer.goto("/cases?overdue=true", "cases-overdue")
     await expect(page.locator("main")).to_contain_text("No case matches these filters")
+    await expect(page.get_by_role("radio", name="Overdue", exact=True)).to_be_checked()
+    # Links from the dashboard say overdue=false: the form shows it, and keeps it.
+    await officer.goto("/cases?overdue=false&status=triage", "cases-not-overdue")
+    await expect(page.get_by_role("radio", name="Not overdue")).to_be_checked()
+    await officer.submit("Apply filters", "cases-not-overdue-again")
+    assert "overdue=false" in page.url
+    await expect(page.get_by_role("link", name=triage, exact=True)).to_be_visible()
 
     # Paging: one a page, the pagination links keep the filters.
     await officer.goto("/cases?status=in_progress&per_page=1", "cases-page-1")

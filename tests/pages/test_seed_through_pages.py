@@ -55,8 +55,7 @@ async def test_the_seed_case_from_registration_to_issue_through_the_pages(
     # --- The officer registers the request as received, and routes it -------------------------
     officer = await tours(OFFICER, applicant_blind=False)
     page = officer.page
-    await officer.goto("/", "home")
-    assert page.url == officer.url("/cases")
+    await officer.goto("/cases", "cases")
     await page.get_by_role("link", name="New request").first.click()
     await officer.check("new-request")
     request_text = seed_request_text()
