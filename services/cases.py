@@ -335,7 +335,7 @@ async def find_cases(ctx: ServiceContext, query: CaseQuery) -> CasePage:
     actor = ctx.person()
     closed = [str(s) for s in CLOSED_STATUSES]
 
-    def read(session: Session) -> CasePage:
+    def read(session: Session) -> tuple[date, list[CaseRow], int]:
         today = _today(session, None)
         where: list[ColumnElement[bool]] = []
         visible = _visible_to(actor)
@@ -375,26 +375,31 @@ async def find_cases(ctx: ServiceContext, query: CaseQuery) -> CasePage:
             .scalars()
             .all()
         )
-        return CasePage(
-            items=[
-                CaseSummary(
-                    reference=row.reference,
-                    status=CaseStatus(row.status),
-                    regime=row.regime,
-                    due_date=row.due_date,
-                    overdue=row.status not in closed
-                    and row.due_date is not None
-                    and row.due_date < today,
-                    units=list(row.owning_units),
-                    received_at=row.received_at,
-                    outcome=row.outcome,
-                    on_time=row.on_time,
-                )
-                for row in rows
-            ],
-            total=int(total or 0),
-            page=query.page,
-            per_page=query.per_page,
-        )
+        return today, list(rows), int(total or 0)
 
-    return await in_store(ctx.engine, read)
+    today, rows, total = await in_store(ctx.engine, read)
+    calendars = await _calendars(ctx, rows)
+    return CasePage(
+        items=[
+            CaseSummary(
+                reference=row.reference,
+                status=CaseStatus(row.status),
+                regime=row.regime,
+                due_date=row.due_date,
+                overdue=row.status not in closed
+                and row.due_date is not None
+                and row.due_date < today,
+                working_days_left=None
+                if row.status in closed
+                else _working_days_left(calendars[row.reference], today, row.due_date),
+                units=list(row.owning_units),
+                received_at=row.received_at,
+                outcome=row.outcome,
+                on_time=row.on_time,
+            )
+            for row in rows
+        ],
+        total=total,
+        page=query.page,
+        per_page=query.per_page,
+    )

@@ -45,3 +45,9 @@ async def suggest_routes(ctx: ServiceContext, reference: str) -> list[RouteSugge
 async def known_units(ctx: ServiceContext) -> set[str]:
     units = await in_store(ctx.engine, refdata.list_units)
     return {u.id for u in units}
+
+
+async def unit_names(ctx: ServiceContext) -> dict[str, str]:
+    """Every unit in the directory, id → name, in id order: what a page offers to choose from."""
+    units = await in_store(ctx.engine, refdata.list_units)
+    return {u.id: u.name for u in units}

@@ -245,6 +245,9 @@ class CaseSummary(BaseModel):
     regime: str
     due_date: date | None  # None while the clock is paused
     overdue: bool
+    # Working days from today to the due date, negative once passed; None when closed, paused
+    # or beyond the case's calendar.
+    working_days_left: int | None = None
     units: list[str]
     received_at: datetime | None = None
     outcome: str | None = None

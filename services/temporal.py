@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from temporalio.api.batch.v1 import BatchOperationSignal
 from temporalio.api.common.v1 import Payloads
@@ -58,7 +59,7 @@ from services.errors import (
     Unavailable,
 )
 from services.payload_codec import data_converter
-from settings import Settings, env_name
+from settings import Settings, env_name, split_address
 from store.calendars import CalendarRepository
 from workflows.request import FoiRequestWorkflow
 from workflows.search_attributes import ALL_KEYS, FOI_INTAKE_KEY, FOI_REGIME, FOI_STATUS
@@ -312,6 +313,20 @@ async def case_exists(client: Client, reference: str) -> bool:
     if description.status != WorkflowExecutionStatus.RUNNING:
         raise CaseExistsError(reference)
     return True
+
+
+def workflow_ui_url(settings: Settings, reference: str) -> str:
+    """The case's workflow in the Temporal Web UI (its id is the reference), on the host of
+    ``temporal_address`` and the UI port ``foiflow up`` gives the dev server."""
+    host, _ = split_address(settings.temporal_address)
+    # A wildcard address is where the server listens, not where a browser can go.
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    shown = f"[{host}]" if ":" in host else host
+    namespace = quote(settings.temporal_namespace, safe="")
+    return (
+        f"http://{shown}:{settings.temporal_ui_port}/namespaces/{namespace}"
+        f"/workflows/{quote(reference, safe='')}"
+    )
 
 
 async def case_state(client: Client, reference: str) -> CaseView:

@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from web.pages.errors import install_error_pages
-from web.pages.routes import admin, home, manager, sign_in, sign_offs, tasks
+from web.pages.routes import admin, cases, home, intake, manager, sign_in, sign_offs, tasks
 from web.pages.templating import STATIC_DIR
 
 pages_router = APIRouter()
@@ -21,6 +21,9 @@ pages_router.include_router(tasks.router)
 pages_router.include_router(sign_offs.router)
 pages_router.include_router(admin.router)
 pages_router.include_router(manager.router)
+# /cases/new before /cases/{reference}, which would take "new" for a reference.
+pages_router.include_router(intake.router)
+pages_router.include_router(cases.router)
 
 
 def install_pages(app: FastAPI) -> None:

@@ -18,5 +18,5 @@ def home(request: Request, session: SignedIn) -> Response:
     start = home_for(session.actor)
     if start is not None:
         return RedirectResponse(start, status_code=303)
-    # Roles whose pages are still to come (officer, manager, admin) get a plain landing page.
+    # Someone whose roles no page serves yet (e.g. a user with no role) gets a plain page.
     return render(request, "pages/home.html")
