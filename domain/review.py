@@ -186,6 +186,19 @@ class ReviewView(BaseModel):
     timeline: list[TimelineEntry]
 
 
+def whole_life(
+    case_timeline: list[TimelineEntry], review: ReviewView | None
+) -> list[TimelineEntry]:
+    """A case's timeline across its stages: the request's entries, then the review stage's,
+    numbered on from the request's (each entry's kind says which stage it belongs to)."""
+    entries = list(case_timeline)
+    if review is None:
+        return entries
+    after = len(entries)
+    entries += [e.model_copy(update={"seq": after + e.seq}) for e in review.timeline]
+    return entries
+
+
 # ---- updates (each carries the acting user, resolved by the caller) ------------------------
 
 

@@ -35,7 +35,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.workflow import UpdateMethodMultiParam
 
-from domain.case import Actor, CaseStatus, CaseView, TimelineEntry
+from domain.case import Actor, CaseStatus, CaseView
 from domain.messages import LoadCalendar
 from domain.review import (
     AssignReviewer,
@@ -221,18 +221,6 @@ async def stored_review(ctx: ServiceContext, reference: str) -> ReviewView | Non
     return await in_store(ctx.engine, lambda session: get_review(session, reference))
 
 
-def whole_life(case: CaseView, review: ReviewView | None) -> list[TimelineEntry]:
-    """The case's timeline across its stages: the request's entries, then the review stage's,
-    numbered on from the request's (each entry's kind says which stage it belongs to)."""
-    entries = list(case.timeline)
-    if review is None:
-        return entries
-    after = len(entries)
-    for entry in review.timeline:
-        entries.append(entry.model_copy(update={"seq": after + entry.seq}))
-    return entries
-
-
 # --- acting ----------------------------------------------------------------------------------
 
 
@@ -307,6 +295,7 @@ async def assign_reviewer(
     ctx: ServiceContext, reference: str, body: ReviewerIn, update_id: str | None = None
 ) -> ReviewView:
     """Assign the reviewer: someone in the directory who may see the whole case."""
+    await _known(ctx, reference)
     users = await in_store(ctx.engine, refdata.list_users)
     user = next((u for u in users if u.id == body.reviewer.strip() and u.active), None)
     if user is None:

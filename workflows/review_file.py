@@ -197,7 +197,9 @@ class ReviewFile:
     def check_request(self, inp: RequestReview) -> None:
         _officer(inp.actor.roles, "open a review from the requester's message")
         if self.state.stage != ReviewStage.WINDOW:
-            raise Rejected(f"stage: a review is already {self.state.stage.value.replace('_', ' ')}")
+            raise Rejected(
+                f"stage: a review has already been asked for (the case is {self._stage_words()})"
+            )
         issued_on = local_date(self.inp.issued_at, self.inp.time_zone)
         if inp.received_on < issued_on:
             raise Rejected(

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.api.routes import admin, cases, deadline, disclosure, health, login, statistics, work
+from web.api.routes import (
+    admin,
+    cases,
+    deadline,
+    disclosure,
+    health,
+    login,
+    reviews,
+    statistics,
+    work,
+)
 
 api_router = APIRouter()
 api_router.include_router(login.router)
@@ -13,6 +23,7 @@ api_router.include_router(deadline.router)
 api_router.include_router(health.router)
 api_router.include_router(admin.router)
 api_router.include_router(cases.router)
+api_router.include_router(reviews.router)
 api_router.include_router(work.router)
 api_router.include_router(disclosure.router)
 api_router.include_router(statistics.router)
