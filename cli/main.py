@@ -7,7 +7,18 @@ import sys
 
 import typer
 
-from cli import calendar_cmds, cases, deadline, dispatch_cmds, doctor, login, stats, store_cmds, up
+from cli import (
+    calendar_cmds,
+    cases,
+    deadline,
+    dispatch_cmds,
+    doctor,
+    login,
+    reviews,
+    stats,
+    store_cmds,
+    up,
+)
 from services.audit import configure_audit_keys
 from settings import get_settings
 
@@ -34,6 +45,7 @@ app.command("doctor")(doctor.doctor)
 login.register(app)
 cases.register(app)
 app.add_typer(calendar_cmds.app, name="calendar")
+app.add_typer(reviews.app, name="review")
 app.add_typer(store_cmds.app, name="store")
 app.add_typer(dispatch_cmds.app, name="delivery")
 
