@@ -11,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from web.pages.errors import install_error_pages
-from web.pages.routes import home, sign_in, sign_offs, tasks
+from web.pages.routes import home, reviews, sign_in, sign_offs, tasks
 from web.pages.templating import STATIC_DIR
 
 pages_router = APIRouter()
@@ -19,6 +19,7 @@ pages_router.include_router(home.router)
 pages_router.include_router(sign_in.router)
 pages_router.include_router(tasks.router)
 pages_router.include_router(sign_offs.router)
+pages_router.include_router(reviews.router)
 
 
 def install_pages(app: FastAPI) -> None:
