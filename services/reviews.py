@@ -17,6 +17,7 @@ see a review's grounds. Refusals: ``CaseNotFound`` (unknown or not known to the 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
@@ -62,7 +63,7 @@ from services.cases import as_seen_by, case_view
 from services.context import ServiceContext
 from services.db import calendar_versions, in_store
 from services.documents import LAWS
-from services.errors import CaseClosed, Conflict, Forbidden, Rejected, Unavailable
+from services.errors import CaseClosed, Conflict, Forbidden, Rejected, ServiceError, Unavailable
 from statute.calendar import long_date
 from statute.exemptions import Role, review_route_for
 from store import refdata
@@ -70,6 +71,7 @@ from store.calendar_protocol import CalendarRepository
 from store.reviews import get_review
 from workflows.review import ReviewWorkflow
 
+log = logging.getLogger("foiflow.reviews")
 M = TypeVar("M", bound=BaseModel)
 ReviewHandle = WorkflowHandle[ReviewWorkflow, Any]
 # Who may carry out a review: someone who may see the whole case (and who asked).
@@ -186,6 +188,19 @@ async def after_issue(ctx: ServiceContext, view: CaseView) -> None:
     await start_review_stage(
         ctx.client, ctx.settings.task_queue, view, calendar_versions(ctx.engine), zone
     )
+
+
+async def after_issue_recorded(ctx: ServiceContext, view: CaseView) -> None:
+    """``after_issue`` for an issue already recorded: the response is out whatever happens
+    here, so a failure to start the stage is logged, not raised — opening a review starts it."""
+    try:
+        await after_issue(ctx, view)
+    except (RPCError, ServiceError, LookupError) as exc:
+        log.warning(
+            "review stage of %s not started (%s); opening a review starts it",
+            view.reference,
+            type(exc).__name__,
+        )
 
 
 # --- reading ---------------------------------------------------------------------------------
