@@ -142,7 +142,10 @@ def actions_for(view: CaseView, actor: Actor | None) -> list[AvailableAction]:
 def case_out(view: CaseView, actor: Actor | None) -> CaseOut:
     """A case as ``actor`` sees it, with the actions they may take on it now."""
     seen = as_seen_by(view, actor)
-    return CaseOut.model_validate({**seen.model_dump(), "actions": actions_for(seen, actor)})
+    # ``life`` is the request's own timeline until ``with_review_stage`` adds the later stages.
+    return CaseOut.model_validate(
+        {**seen.model_dump(), "actions": actions_for(seen, actor), "life": seen.timeline}
+    )
 
 
 async def get_case_out(ctx: ServiceContext, reference: str) -> CaseOut:
