@@ -94,3 +94,4 @@ clean:
 # Re-record the replay histories in tests/histories/ (only for a deliberate, patched change).
 histories: $(STAMP)
 	FOIFLOW_DATA_DIR=$$(mktemp -d) $(BIN)/python tests/workflows/record_histories.py
+	FOIFLOW_DATA_DIR=$$(mktemp -d) $(BIN)/python tests/workflows/record_histories.py review

@@ -27,8 +27,9 @@ from services.errors import ServiceError
 from services.temporal import connect_client, telemetry_runtime
 from settings import Settings, get_settings, settings_problem
 from workflows.request import FoiRequestWorkflow
+from workflows.review import ReviewWorkflow
 
-WORKFLOWS: list[type[Any]] = [FoiRequestWorkflow]
+WORKFLOWS: list[type[Any]] = [FoiRequestWorkflow, ReviewWorkflow]
 UNAVAILABLE = 3  # the exit code of every foiflow entry point when a part it needs is down
 # A database still starting (compose brings everything up at once) is waited for: first retry
 # after a second, then twice as long each time, never more than this apart.

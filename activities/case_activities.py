@@ -18,9 +18,10 @@ from typing import Any
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.ports import CalendarSource, Outbox, ReadModel
+from activities.ports import CalendarSource, Outbox, ReadModel, ReviewReadModel
 from domain.case import CaseView
 from domain.messages import LoadCalendar, Notification
+from domain.review import ReviewView
 from statute.calendar import CalendarError
 
 log = logging.getLogger("foiflow.activities")
@@ -41,10 +42,18 @@ def load_calendar_window(source: CalendarSource, request: LoadCalendar) -> dict[
 
 
 class CaseActivities:
-    def __init__(self, calendars: CalendarSource, outbox: Outbox, read_model: ReadModel) -> None:
+    def __init__(
+        self,
+        calendars: CalendarSource,
+        outbox: Outbox,
+        read_model: ReadModel,
+        reviews: ReviewReadModel | None = None,
+    ) -> None:
         self.calendars = calendars
         self.outbox = outbox
         self.read_model = read_model
+        # None: a worker without the read model's reviews (tests of the request alone).
+        self.reviews = reviews
 
     @activity.defn(name="load_calendar")
     def load_calendar(self, request: LoadCalendar) -> dict[str, Any]:
@@ -73,6 +82,17 @@ class CaseActivities:
             "projection %s v%d %s", view.reference, view.version, "applied" if applied else "stale"
         )
 
+    @activity.defn(name="project_review")
+    def project_review(self, view: ReviewView) -> None:
+        """The review and regulator stage into the read model (reviews, complaints, timeline)."""
+        applied = self.reviews.apply_review(view) if self.reviews is not None else False
+        log.debug(
+            "review projection %s v%d %s",
+            view.reference,
+            view.version,
+            "applied" if applied else "not applied",
+        )
+
     def all(self) -> list[Callable[..., Any]]:
         """Every activity, bound to these dependencies: what a worker registers."""
-        return [self.load_calendar, self.send_notification, self.project_case]
+        return [self.load_calendar, self.send_notification, self.project_case, self.project_review]

@@ -7,6 +7,7 @@ from typing import Protocol
 
 from domain.case import CaseView
 from domain.messages import Notification
+from domain.review import ReviewView
 from statute.calendar import CalendarData
 
 
@@ -30,5 +31,13 @@ class ReadModel(Protocol):
     """The read model and audit log that pages and statistics read instead of Temporal."""
 
     def apply(self, view: CaseView) -> bool:
+        """Project ``view`` if it is newer than the stored one; True when it was applied."""
+        ...
+
+
+class ReviewReadModel(Protocol):
+    """The read model's reviews and complaints (what statistics and the case's timeline read)."""
+
+    def apply_review(self, view: ReviewView) -> bool:
         """Project ``view`` if it is newer than the stored one; True when it was applied."""
         ...

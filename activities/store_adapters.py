@@ -10,12 +10,14 @@ from sqlalchemy import Engine
 from activities.case_activities import CaseActivities
 from domain.case import CaseView
 from domain.messages import Notification
+from domain.review import ReviewView
 from settings import Settings
 from store.audit_keys import configure_audit
 from store.calendars import calendar_repository
 from store.db import get_engine, session_scope
 from store.outbox import enqueue_notification
 from store.projection import apply_case_view
+from store.reviews import apply_review_view
 
 
 class StoreOutbox:
@@ -49,6 +51,17 @@ class StoreReadModel:
             return apply_case_view(session, view)
 
 
+class StoreReviews:
+    """Reviews and complaints in the read model (``store.reviews``)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def apply_review(self, view: ReviewView) -> bool:
+        with session_scope(self.engine) as session:
+            return apply_review_view(session, view)
+
+
 def store_activities(settings: Settings) -> CaseActivities:
     """The activities on the store ``settings`` names. One engine per database URL per process
     (``store.db.get_engine``), shared by the activity threads: SQLAlchemy engines are
@@ -59,4 +72,5 @@ def store_activities(settings: Settings) -> CaseActivities:
         calendars=calendar_repository(settings),
         outbox=StoreOutbox(engine),
         read_model=StoreReadModel(engine),
+        reviews=StoreReviews(engine),
     )

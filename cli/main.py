@@ -8,7 +8,18 @@ import sys
 import typer
 from pydantic import ValidationError
 
-from cli import calendar_cmds, cases, deadline, dispatch_cmds, doctor, login, stats, store_cmds, up
+from cli import (
+    calendar_cmds,
+    cases,
+    deadline,
+    dispatch_cmds,
+    doctor,
+    login,
+    reviews,
+    stats,
+    store_cmds,
+    up,
+)
 from services.audit import configure_audit_keys
 from settings import Settings, get_settings, settings_problem
 
@@ -35,6 +46,7 @@ app.command("doctor")(doctor.doctor)
 login.register(app)
 cases.register(app)
 app.add_typer(calendar_cmds.app, name="calendar")
+app.add_typer(reviews.app, name="review")
 app.add_typer(store_cmds.app, name="store")
 app.add_typer(dispatch_cmds.app, name="delivery")
 

@@ -94,6 +94,12 @@ def _table(found: Statistics) -> None:
             for p in periods
         ]
         row(f"{regime.upper()} {citation}", counts)
+    row("internal reviews", [p.internal_reviews.requested for p in periods])
+    row("  upheld", [p.internal_reviews.upheld for p in periods])
+    row("  partly upheld", [p.internal_reviews.partly_upheld for p in periods])
+    row("  overturned", [p.internal_reviews.overturned for p in periods])
+    row("complaints to the regulator", [p.complaints.complaints for p in periods])
+    row("  decision notices", [p.complaints.decision_notices for p in periods])
     out = console()
     out.print(
         f"Requests received {found.received_from} to {found.received_to}"
@@ -101,5 +107,3 @@ def _table(found: Statistics) -> None:
         highlight=False,
     )
     out.print(table)
-    out.print(f"internal reviews: {found.total.internal_reviews.note}", highlight=False)
-    out.print(f"complaints to the regulator: {found.total.complaints.note}", highlight=False)

@@ -62,6 +62,8 @@ KINDS: dict[MessageKind, KindSpec] = {
         "sign_off_requested", "/sign-offs", "Decide on your sign-offs page"
     ),
     MessageKind.DIGEST: KindSpec("digest", "/tasks", "See your tasks"),
+    # The workflow's own words (the reminder says which deadline and when it falls).
+    MessageKind.REVIEW_DEADLINE: KindSpec(FALLBACK, "/cases/{ref}", "See the case"),
 }
 REQUESTER_KINDS = frozenset(
     {

@@ -31,6 +31,8 @@ class MessageKind(StrEnum):
     SIGN_OFF_REQUESTED = "sign_off_requested"
     # A person's daily digest of the reminders held for it.
     DIGEST = "digest"
+    # After the response: a review, a regulator's enquiry or notice, an appeal window.
+    REVIEW_DEADLINE = "review_deadline"
 
 
 # Who receives each kind (``Audience`` addresses; the README's table is built from this).
@@ -50,6 +52,7 @@ RECIPIENTS: dict[MessageKind, str] = {
     MessageKind.OVERDUE: "foi_officer",
     MessageKind.SIGN_OFF_REQUESTED: "role:<the exemption's sign-off role>",
     MessageKind.DIGEST: "user:<id> (who chose a daily digest)",
+    MessageKind.REVIEW_DEADLINE: "user:<reviewer> for the review once assigned, else foi_officer",
 }
 
 # Reminders a person may take as one daily digest instead of one message each; what happened

@@ -49,6 +49,7 @@ from domain.messages import (
     UpdateResult,
 )
 from domain.transitions import Action, clock_transition, refusal
+from services import reviews
 from services.cases import as_seen_by, case_view
 from services.context import ServiceContext
 from services.errors import CaseClosed, Conflict, Forbidden, Rejected
@@ -476,7 +477,7 @@ async def issue_response(
     """Record the approved response as sent now; the case closes, on time or late. The response
     goes to the disclosure log unless ``publication`` says why not."""
     publication = publication or IssueIn()
-    return await _update(
+    issued = await _update(
         ctx,
         reference,
         FoiRequestWorkflow.issue_response,
@@ -490,6 +491,9 @@ async def issue_response(
         Action.ISSUE,
         publication,
     )
+    # The review window starts with the response: the review stage, from the whole case.
+    await reviews.after_issue_recorded(ctx, await case_view(ctx, reference))
+    return issued
 
 
 async def withdraw_case(

@@ -34,6 +34,7 @@ from domain.case import (
     SignOffStatus,
     TaskStatus,
 )
+from domain.review import whole_life
 from domain.transitions import (
     APPROVER_ROLES,
     REQUESTER_VISIBLE_ROLES,
@@ -60,6 +61,7 @@ from statute.calendar import CalendarData, CalendarError, WorkingDayCalendar
 from statute.regimes import UnknownRegimeError
 from store import refdata
 from store.models import CaseRow, SignOffRow, TaskRow
+from store.reviews import get_review
 from workflows.request import FoiRequestWorkflow
 
 # The roles that may know some case; someone with none of them (an admin) works on no case, and
@@ -140,11 +142,23 @@ def actions_for(view: CaseView, actor: Actor | None) -> list[AvailableAction]:
 def case_out(view: CaseView, actor: Actor | None) -> CaseOut:
     """A case as ``actor`` sees it, with the actions they may take on it now."""
     seen = as_seen_by(view, actor)
-    return CaseOut.model_validate({**seen.model_dump(), "actions": actions_for(seen, actor)})
+    # ``life`` is the request's own timeline until ``with_review_stage`` adds the later stages.
+    return CaseOut.model_validate(
+        {**seen.model_dump(), "actions": actions_for(seen, actor), "life": seen.timeline}
+    )
 
 
 async def get_case_out(ctx: ServiceContext, reference: str) -> CaseOut:
-    return case_out(await case_view(ctx, reference), ctx.actor)
+    return await with_review_stage(ctx, case_out(await case_view(ctx, reference), ctx.actor))
+
+
+async def with_review_stage(ctx: ServiceContext, out: CaseOut) -> CaseOut:
+    """``out`` with its review stage from the read model and its whole life's timeline, for
+    those who may see who asked (a review's grounds are the requester's words)."""
+    review = None
+    if ctx.actor is None or may_see_requester(ctx.actor):
+        review = await in_store(ctx.engine, lambda session: get_review(session, out.reference))
+    return out.model_copy(update={"review": review, "life": whole_life(out.timeline, review)})
 
 
 # --- "my" lists, from the read model ---------------------------------------------------------

@@ -19,9 +19,11 @@ from domain.case import (
     CaseView,
     Likelihood,
     TaskStatus,
+    TimelineEntry,
     VexatiousLimb,
 )
 from domain.messages import Route
+from domain.review import ReviewView
 from domain.transitions import Action
 from statute.clock import ClockEventKind
 from statute.exemptions import Role
@@ -304,6 +306,10 @@ class CaseOut(CaseView):
     """A case as the caller may see it, with what the caller may do on it now."""
 
     actions: list[AvailableAction] = Field(default_factory=list)
+    # After the response (FOI officers and managers): the review window, review and regulator
+    # stage, and the timeline across every stage (``timeline`` stays the request's own).
+    review: ReviewView | None = None
+    life: list[TimelineEntry] = Field(default_factory=list)
 
 
 class Started(BaseModel):

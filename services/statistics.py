@@ -9,8 +9,9 @@ how many were answered in time (by the statutory due date), in time with a permi
 requests used each exemption or exception (a request counts once for each provision, however
 many of its questions claim it). Quarters follow the authority's local calendar.
 
-Internal reviews and complaints to the regulator are not recorded by foiflow yet: their figures
-are 0 and marked ``recorded: false`` ("not yet recorded"), never presented as a real zero.
+Internal reviews and complaints to the regulator are counted for the requests received in the
+period, from the review stage's read model (``case_reviews``): reviews asked for and their
+outcomes (upheld, partly upheld, overturned), complaints to the regulator and decision notices.
 """
 
 from __future__ import annotations
@@ -36,10 +37,9 @@ from statute.exemptions import (
     get_exemption,
 )
 from store import refdata
-from store.models import CaseRow, ExemptionClaimRow
+from store.models import CaseRow, ExemptionClaimRow, ReviewRow
 
 MAX_SPAN_DAYS = 366 * 10  # ten years of quarters at most in one answer
-NOT_YET_RECORDED = "not yet recorded: foiflow does not record {what} yet, so this is not a count"
 
 # The Cabinet Office's outcome categories; everything else a resolved request can end as is
 # "other" (with the detail beside it).
@@ -107,8 +107,8 @@ class ExemptionUse(BaseModel):
 
 
 class InternalReviews(BaseModel):
-    recorded: bool = False
-    note: str = NOT_YET_RECORDED.format(what="internal reviews")
+    recorded: bool = True
+    note: str = ""
     requested: int = 0
     upheld: int = 0
     partly_upheld: int = 0
@@ -116,8 +116,8 @@ class InternalReviews(BaseModel):
 
 
 class Complaints(BaseModel):
-    recorded: bool = False
-    note: str = NOT_YET_RECORDED.format(what="complaints to the regulator")
+    recorded: bool = True
+    note: str = ""
     complaints: int = 0
     decision_notices: int = 0
 
@@ -157,6 +157,17 @@ class _Case:
     outcome: str | None
     on_time: bool | None
     on_time_with_extensions: bool | None
+    review: _Review | None = None
+
+
+@dataclass(frozen=True)
+class _Review:
+    """What statistics need of a case's review stage."""
+
+    requested: bool
+    outcome: str | None
+    complaint: bool
+    decision_notice: bool
 
 
 def quarter_of(day: date) -> tuple[str, date, date]:
@@ -229,7 +240,21 @@ def _figures(
     # may still carry its units' claims).
     withheld = [c for c in resolved if c.outcome in _WITHHELD]
     figures.exemptions = _exemption_uses(withheld, claims)
+    _review_figures(figures, cases)
     return figures
+
+
+def _review_figures(figures: PeriodFigures, cases: Sequence[_Case]) -> None:
+    reviews, complaints = figures.internal_reviews, figures.complaints
+    for case in cases:
+        review = case.review
+        if review is None:
+            continue
+        reviews.requested += review.requested
+        if review.outcome is not None:
+            setattr(reviews, review.outcome, getattr(reviews, review.outcome) + 1)
+        complaints.complaints += review.complaint
+        complaints.decision_notices += review.decision_notice
 
 
 def compute_statistics(
@@ -278,6 +303,15 @@ def _read(session: Session, query: StatisticsQuery) -> Statistics:
             col(CaseRow.on_time_with_extensions),
         ).where(col(CaseRow.received_at) >= since, col(CaseRow.received_at) < until.astimezone(UTC))
     ).all()
+    reviews: dict[str, _Review] = {}
+    for chunk in _chunks(sorted(row.reference for row in rows), 500):
+        for review in session.scalars(select(ReviewRow).where(col(ReviewRow.reference).in_(chunk))):
+            reviews[review.reference] = _Review(
+                requested=review.requested_on is not None,
+                outcome=review.outcome,
+                complaint=review.complaint_received_on is not None,
+                decision_notice=review.decision_notice_on is not None,
+            )
     cases = [
         _Case(
             reference=reference,
@@ -287,6 +321,7 @@ def _read(session: Session, query: StatisticsQuery) -> Statistics:
             outcome=outcome,
             on_time=on_time,
             on_time_with_extensions=with_extensions,
+            review=reviews.get(reference),
         )
         for reference, regime, received_at, status, outcome, on_time, with_extensions in rows
     ]
@@ -352,6 +387,7 @@ def statistics_csv(stats: Statistics) -> str:
         "internal_reviews_recorded",
         "complaints_to_regulator",
         "complaints_recorded",
+        "decision_notices",
         *(f"exemption {regime} {citations[regime, section]}" for regime, section in provisions),
     ]
     out = io.StringIO()
@@ -379,6 +415,7 @@ def statistics_csv(stats: Statistics) -> str:
                 "recorded" if reviews.recorded else "not yet recorded",
                 complaints.complaints,
                 "recorded" if complaints.recorded else "not yet recorded",
+                complaints.decision_notices,
                 *(uses.get(k, 0) for k in provisions),
             ]
         )

@@ -586,3 +586,33 @@ class IdempotencyKeyRow(SQLModel, table=True):
     status_code: int
     body: Any = Field(sa_column=Column(JSON, nullable=True))
     created_at: datetime = _ts(index=True)
+
+
+class ReviewRow(SQLModel, table=True):
+    """A request's review and regulator stage (``ReviewWorkflow``'s projection): what
+    statistics count and what the case's timeline adds after the response. No foreign key to
+    ``cases``: rebuilding the read model's cases must not take the reviews with them."""
+
+    __tablename__ = "case_reviews"
+
+    reference: str = Field(primary_key=True, max_length=64)
+    version: int
+    regime: str = Field(max_length=16)
+    stage: str = Field(max_length=32, index=True)
+    window_ends: date | None = None
+    requested_on: date | None = None
+    due: date | None = None
+    extended: bool = False
+    reviewer: str | None = Field(default=None, max_length=64)
+    outcome: str | None = Field(default=None, max_length=32)
+    decided_on: date | None = None
+    on_time: bool | None = None
+    complaint_received_on: date | None = None
+    decision_notice_on: date | None = None
+    notice_decision: str | None = Field(default=None, max_length=32)
+    compliance_due: date | None = None
+    complied_on: date | None = None
+    appeal_by: date | None = None
+    # The whole ReviewView (no requester data in it): the timeline and deadlines pages show.
+    view: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _ts()

@@ -38,6 +38,7 @@ USERS = (
     "david-hughes",
     "sarah-bennett",
     "kevin-ashworth",
+    "olivia-grant",  # a manager: reviews what others decided
 )
 
 Foiflow = Callable[..., Awaitable[Result]]

@@ -20,8 +20,10 @@ from domain.messages import (
     SignOffDecision,
 )
 from domain.notices import RECIPIENTS, MessageKind
+from domain.review import Participants, RequestReview, ReviewInput
 from statute import ClockEventKind, calendar_for, get_regime, packaged_calendar
 from statute.regimes import ExtensionKind
+from workflows.review_file import ReviewFile
 
 from case_driver import DPO, OFFICER, SENIOR, answer_file, case_file, route_file
 
@@ -72,6 +74,22 @@ def every_message() -> list[Notification]:
     case.approve(ApproveResponse(actor=OFFICER))
     case.issue(IssueResponse(actor=OFFICER))
     take()
+    # After the response: a review asked for, and the reminders of its deadline.
+    review = ReviewFile(
+        ReviewInput(
+            reference=case.intake.reference,
+            regime="foia",
+            issued_at=clock(),
+            original_outcome=case.state.outcome,
+            participants=Participants(),
+            calendar=case.state.calendar,
+        ),
+        now=clock,
+    )
+    review.open_window()
+    review.request(RequestReview(actor=OFFICER, received_on=case.today()))
+    clock.move_to(clock() + timedelta(days=40))
+    notices += review.due_reminders()
     return notices
 
 

@@ -305,9 +305,26 @@ STATISTICS_PORTFOLIO: list[PortfolioCase] = [
 ]
 
 
+# The portfolio's review stages (reference, review outcome or None while under review or
+# never asked for, complaint, decision notice): Q1 has three reviews asked for (upheld,
+# overturned, one still under review), two complaints and one decision notice; Q2 one review,
+# partly upheld, with a complaint; a case outside the period has a review that must not count,
+# and one Q1 case's window is still open (no review asked for).
+REVIEW_PORTFOLIO: list[tuple[str, bool, str | None, bool, bool]] = [
+    ("P-OUT-1", True, "overturned", True, True),
+    ("P-A2", True, "upheld", True, True),
+    ("P-A3", True, "overturned", False, False),
+    ("P-A4", True, None, False, False),
+    ("P-A5", False, None, False, False),
+    ("P-A6", True, "upheld", True, False),
+    ("P-B1", False, None, False, False),
+    ("P-B2", True, "partly_upheld", True, False),
+]
+
+
 def add_statistics_portfolio(session: Any) -> None:
     """The portfolio's rows in the read model, as the projection would leave them."""
-    from store.models import CaseRow, ExemptionClaimRow
+    from store.models import CaseRow, ExemptionClaimRow, ReviewRow
 
     for (
         reference,
@@ -335,4 +352,19 @@ def add_statistics_portfolio(session: Any) -> None:
         session.flush()
         for question, section in enumerate(claims, start=4):
             session.add(ExemptionClaimRow(reference=reference, question=question, section=section))
+    for reference, asked, outcome, complaint, notice in REVIEW_PORTFOLIO:
+        day = date(2025, 8, 1)
+        session.add(
+            ReviewRow(
+                reference=reference,
+                version=1,
+                regime="foia",
+                stage="with_regulator" if complaint else ("decided" if outcome else "window"),
+                requested_on=day if asked else None,
+                outcome=outcome,
+                decided_on=day if outcome else None,
+                complaint_received_on=day if complaint else None,
+                decision_notice_on=day if notice else None,
+            )
+        )
     session.flush()

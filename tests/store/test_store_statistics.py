@@ -1,7 +1,7 @@
 """The statistics managers owe (``services.statistics``), from a portfolio built in the read
 model so every figure is known, on SQLite and PostgreSQL: quarters by the London date of
 receipt, timeliness, outcomes in the Cabinet Office's categories, exemptions used once per
-request, and reviews and complaints marked as not yet recorded."""
+request, and internal reviews and complaints to the regulator by their requests' quarter."""
 
 from __future__ import annotations
 
@@ -108,13 +108,27 @@ async def test_exemptions_used_once_per_request_in_each_regimes_words(figures: S
     assert figures.total.exemptions[0].title == "Law enforcement"
 
 
-async def test_reviews_and_complaints_are_marked_not_yet_recorded(figures: Statistics) -> None:
-    for period in (*figures.quarters, figures.total):
-        assert period.internal_reviews.recorded is False
-        assert period.internal_reviews.requested == 0
-        assert period.internal_reviews.note.startswith("not yet recorded")
-        assert period.complaints.recorded is False
-        assert period.complaints.complaints == 0
+async def test_internal_reviews_and_complaints(figures: Statistics) -> None:
+    q1, q2 = figures.quarters
+    review_figures = ("requested", "upheld", "partly_upheld", "overturned")
+    assert q1.internal_reviews.model_dump(include=set(review_figures)) == {
+        "requested": 4,
+        "upheld": 2,
+        "partly_upheld": 0,
+        "overturned": 1,
+    }
+    assert q2.internal_reviews.model_dump(include=set(review_figures)) == {
+        "requested": 1,
+        "upheld": 0,
+        "partly_upheld": 1,
+        "overturned": 0,
+    }
+    assert (q1.complaints.complaints, q1.complaints.decision_notices) == (2, 1)
+    assert (q2.complaints.complaints, q2.complaints.decision_notices) == (1, 0)
+    total = figures.total
+    assert (total.internal_reviews.requested, total.internal_reviews.overturned) == (5, 1)
+    assert (total.complaints.complaints, total.complaints.decision_notices) == (3, 1)
+    assert total.internal_reviews.recorded and total.complaints.recorded
 
 
 async def test_one_regime_and_a_single_quarter(engine: Engine) -> None:
@@ -162,8 +176,11 @@ async def test_the_csv_has_a_row_per_quarter_and_a_total(figures: Statistics) ->
     assert rows["total"]["received"] == "14" and rows["total"]["late"] == "2"
     assert rows["2025-Q1"]["exemption foia s40"] == "2"
     assert rows["2025-Q2"]["exemption foia s40"] == "0"
-    assert rows["total"]["internal_reviews"] == "0"
-    assert rows["total"]["internal_reviews_recorded"] == "not yet recorded"
+    assert rows["total"]["internal_reviews"] == "5"
+    assert rows["2025-Q1"]["reviews_upheld"] == "2"
+    assert rows["total"]["complaints_to_regulator"] == "3"
+    assert rows["total"]["decision_notices"] == "1"
+    assert rows["total"]["internal_reviews_recorded"] == "recorded"
 
 
 def test_quarters_and_periods() -> None:

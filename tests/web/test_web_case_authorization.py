@@ -69,6 +69,21 @@ MATRIX: dict[str, tuple[str, ...]] = {
     "POST /api/cases/{composed}/issue":            (A,  F,   H,    F,  F,  F,  H,  H,  F,  F,  U),
     "POST /api/cases/{signing}/withdraw":          (A,  F,   H,    F,  F,  F,  H,  H,  F,  F,  U),
     "POST /api/cases/{signing}/refuse-vexatious":  (A,  F,   H,    F,  F,  F,  H,  H,  F,  F,  U),
+    # After the response: reviews (FOI officers act, the assigned reviewer records the outcome,
+    # managers read); on a case not yet issued, an allowed caller gets 409 (no review stage).
+    "GET /api/cases/{signing}/review":             (A,  F,   H,    F,  F,  F,  H,  H,  A,  F,  U),
+    "GET /api/cases/{signing}/review/letter":      (A,  F,   H,    F,  F,  F,  H,  H,  A,  F,  U),
+    "POST /api/cases/{signing}/review":            (A,  F,   H,    F,  F,  F,  H,  H,  F,  F,  U),
+    "POST /api/cases/{signing}/review/reviewer":   (A,  F,   H,    F,  F,  F,  H,  H,  F,  F,  U),
+    "POST /api/cases/{signing}/review/extension":  (A,  F,   H,    F,  F,  F,  H,  H,  F,  F,  U),
+    "POST /api/cases/{signing}/review/outcome":    (A,  F,   H,    F,  F,  F,  H,  H,  A,  F,  U),
+    "POST /api/cases/{signing}/review/complaint":  (A,  F,   H,    F,  F,  F,  H,  H,  F,  F,  U),
+    "POST /api/cases/{signing}/review/information-request": (A, F, H, F, F, F, H, H, F,  F,  U),
+    "POST /api/cases/{signing}/review/information-sent": (A, F, H, F,  F,  F,  H,  H,  F,  F,  U),
+    "POST /api/cases/{signing}/review/decision-notice": (A, F, H,  F,  F,  F,  H,  H,  F,  F,  U),
+    "POST /api/cases/{signing}/review/compliance": (A,  F,   H,    F,  F,  F,  H,  H,  F,  F,  U),
+    "POST /api/cases/{signing}/review/appeal":     (A,  F,   H,    F,  F,  F,  H,  H,  F,  F,  U),
+    "POST /api/cases/{signing}/review/close":      (A,  F,   H,    F,  F,  F,  H,  H,  F,  F,  U),
     "GET /api/tasks":                              (H,  A,   H,    A,  H,  H,  H,  H,  H,  F,  U),
     "GET /api/sign-offs":                          (H,  H,   H,    H,  A,  A,  H,  H,  H,  F,  U),
 }
@@ -111,6 +126,25 @@ PROBES: dict[str, Probe] = {
     "POST /api/cases/{composed}/issue": Probe(status=409),
     "POST /api/cases/{signing}/withdraw": Probe({"reason": " "}, 422, ("body", "reason")),
     "POST /api/cases/{signing}/refuse-vexatious": Probe({"reason": " "}, 422, ("body", "reason")),
+    "GET /api/cases/{signing}/review": Probe(status=409),
+    "GET /api/cases/{signing}/review/letter": Probe(status=409),
+    "POST /api/cases/{signing}/review": Probe({"received_on": "2026-01-05"}, 409),
+    "POST /api/cases/{signing}/review/reviewer": Probe({"reviewer": "olivia-grant"}, 409),
+    "POST /api/cases/{signing}/review/extension": Probe({"reason": "probe"}, 409),
+    "POST /api/cases/{signing}/review/outcome": Probe(
+        {"outcome": "upheld", "reasons": "probe"}, 409
+    ),
+    "POST /api/cases/{signing}/review/complaint": Probe({"received_on": "2026-01-05"}, 409),
+    "POST /api/cases/{signing}/review/information-request": Probe(
+        {"received_on": "2026-01-05", "due": "2026-01-20"}, 409
+    ),
+    "POST /api/cases/{signing}/review/information-sent": Probe({"sent_on": "2026-01-05"}, 409),
+    "POST /api/cases/{signing}/review/decision-notice": Probe(
+        {"issued_on": "2026-01-05", "decision": "not_upheld"}, 409
+    ),
+    "POST /api/cases/{signing}/review/compliance": Probe({"complied_on": "2026-01-05"}, 409),
+    "POST /api/cases/{signing}/review/appeal": Probe({"lodged_on": "2026-01-05"}, 409),
+    "POST /api/cases/{signing}/review/close": Probe({"reason": "probe"}, 409),
     "GET /api/tasks": Probe(listed="routed"),
     "GET /api/sign-offs": Probe(listed="signing"),
 }

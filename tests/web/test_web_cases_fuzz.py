@@ -173,7 +173,7 @@ def fuzz(app: FastAPI) -> dict[str, int]:
         operation = result.ok()
         if operation.path.startswith(CASE_ROUTES):
             operations.append(operation)
-    assert len(operations) == 17, [op.label for op in operations]
+    assert len(operations) == 30, [op.label for op in operations]
     assert (len(CALLERS), len(references)) == (13, 10)  # see the turns below
 
     # Hypothesis leans towards the first of a list; turns spread callers and real cases evenly:

@@ -24,6 +24,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain.review import review_workflow_id
 from services.context import ServiceContext
 from services.identity import Identity, Principal
 from services.runtime import Runtime, TemporalClient
@@ -220,8 +221,9 @@ async def case_api(
     with session_scope(system.engine) as session:
         projected = session.scalars(select(col(CaseRow.reference))).all()
     for reference in {*cases.started, *projected}:
-        with contextlib.suppress(RPCError):  # closed already
-            await env.client.get_workflow_handle(reference).terminate("test module over")
+        for workflow_id in (reference, review_workflow_id(reference)):
+            with contextlib.suppress(RPCError):  # closed already, or never started
+                await env.client.get_workflow_handle(workflow_id).terminate("test module over")
 
 
 # --- The app on the session's store, for tests driving cases on the module's server ----------

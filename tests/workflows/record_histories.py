@@ -11,29 +11,48 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parent)]
 
-from temporalio.client import WorkflowHandle  # noqa: E402
+from temporalio.client import WorkflowHandle, WorkflowHistory  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from activities.store_adapters import store_activities  # noqa: E402
+from domain.case import Actor  # noqa: E402
 from domain.messages import (  # noqa: E402
     IssueResponse,
     RecordClockEvent,
 )
+from domain.review import (  # noqa: E402
+    AssignReviewer,
+    NoticeDecision,
+    RecordComplaint,
+    RecordCompliance,
+    RecordDecisionNotice,
+    RecordInformationRequest,
+    RecordInformationSent,
+    RecordReviewOutcome,
+    RequestReview,
+    ReviewOutcome,
+    review_workflow_id,
+)
+from services.reviews import start_review_stage  # noqa: E402
 from services.temporal import register_search_attributes  # noqa: E402
 from settings import get_settings  # noqa: E402
 from statute import ClockEventKind  # noqa: E402
+from statute.exemptions import Role  # noqa: E402
+from store.calendars import calendar_repository  # noqa: E402
 from store.db import migrate  # noqa: E402
 from worker import build_worker  # noqa: E402
 from workflows.request import FoiRequestWorkflow  # noqa: E402
+from workflows.review import ReviewWorkflow  # noqa: E402
 
 from case_driver import (  # noqa: E402
+    LONDON,
     OFFICER,
     answer_seed,
     noon_on,
@@ -75,6 +94,67 @@ SCENARIOS: dict[str, Callable[[WorkflowEnvironment, Handle], Awaitable[None]]] =
 }
 
 
+async def review_complaint_complied(env: WorkflowEnvironment, worker: Any) -> WorkflowHistory:
+    """The review stage of an issued seed case: a review upheld, a complaint, the regulator's
+    information request, a decision notice with steps complied with, the appeal window out."""
+    handle = await start_seed(env.client, worker.task_queue, await env.get_current_time())
+    await seed_on_time(env, handle)
+    with env.auto_time_skipping_disabled():
+        await handle.result()
+    view = await handle.query(FoiRequestWorkflow.state)
+    calendars = calendar_repository(get_settings())
+    await start_review_stage(env.client, worker.task_queue, view, calendars, "Europe/London")
+    review = env.client.get_workflow_handle_for(
+        ReviewWorkflow.run, review_workflow_id(view.reference)
+    )
+    reviewer = Actor(user_id="independent.reviewer", roles=[Role.FOI_OFFICER])
+
+    async def today() -> date:
+        return (await env.get_current_time()).astimezone(LONDON).date()
+
+    await review.execute_update(
+        ReviewWorkflow.request_review, RequestReview(actor=OFFICER, received_on=await today())
+    )
+    await review.execute_update(
+        ReviewWorkflow.assign_reviewer, AssignReviewer(actor=OFFICER, reviewer=reviewer.user_id)
+    )
+    await env.sleep(timedelta(days=10))
+    await review.execute_update(
+        ReviewWorkflow.record_outcome,
+        RecordReviewOutcome(actor=reviewer, outcome=ReviewOutcome.UPHELD, reasons="correct"),
+    )
+    await review.execute_update(
+        ReviewWorkflow.record_complaint, RecordComplaint(actor=OFFICER, received_on=await today())
+    )
+    asked = await today()
+    await review.execute_update(
+        ReviewWorkflow.record_information_request,
+        RecordInformationRequest(actor=OFFICER, received_on=asked, due=asked + timedelta(days=20)),
+    )
+    await env.sleep(timedelta(days=25))  # reminded before, on and after the date
+    await review.execute_update(
+        ReviewWorkflow.record_information_sent,
+        RecordInformationSent(actor=OFFICER, sent_on=await today()),
+    )
+    await review.execute_update(
+        ReviewWorkflow.record_decision_notice,
+        RecordDecisionNotice(
+            actor=OFFICER,
+            issued_on=await today(),
+            decision=NoticeDecision.PARTLY_UPHELD,
+            steps="disclose the organisations' names",
+        ),
+    )
+    await env.sleep(timedelta(days=30))
+    await review.execute_update(
+        ReviewWorkflow.record_compliance,
+        RecordCompliance(actor=OFFICER, complied_on=await today()),
+    )
+    with env.auto_time_skipping_disabled():
+        await review.result()
+    return await review.fetch_history()
+
+
 async def main() -> None:
     settings = get_settings()
     migrate(settings.database_url)
@@ -90,6 +170,11 @@ async def main() -> None:
         with ThreadPoolExecutor(4) as executor:
             activities = store_activities(settings)
             async with build_worker(env.client, "record", executor, activities) as worker:
+                if sys.argv[1:] == ["review"]:  # the review stage's history only
+                    history = await review_complaint_complied(env, worker)
+                    (HISTORIES / "review_complaint_complied.json").write_text(history.to_json())
+                    print(f"recorded review_complaint_complied: {len(history.events)} events")
+                    return
                 for name, scenario in SCENARIOS.items():
                     handle = await start_seed(
                         env.client, worker.task_queue, await env.get_current_time()

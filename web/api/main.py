@@ -13,6 +13,7 @@ from web.api.routes import (
     disclosure,
     health,
     login,
+    reviews,
     statistics,
     work,
 )
@@ -23,6 +24,7 @@ api_router.include_router(deadline.router)
 api_router.include_router(health.router)
 api_router.include_router(admin.router)
 api_router.include_router(cases.router)
+api_router.include_router(reviews.router)
 api_router.include_router(work.router)
 api_router.include_router(disclosure.router)
 api_router.include_router(statistics.router)

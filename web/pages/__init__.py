@@ -11,7 +11,17 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from web.pages.errors import install_error_pages
-from web.pages.routes import admin, cases, home, intake, manager, sign_in, sign_offs, tasks
+from web.pages.routes import (
+    admin,
+    cases,
+    home,
+    intake,
+    manager,
+    reviews,
+    sign_in,
+    sign_offs,
+    tasks,
+)
 from web.pages.templating import STATIC_DIR
 
 pages_router = APIRouter()
@@ -24,6 +34,7 @@ pages_router.include_router(manager.router)
 # /cases/new before /cases/{reference}, which would take "new" for a reference.
 pages_router.include_router(intake.router)
 pages_router.include_router(cases.router)
+pages_router.include_router(reviews.router)
 
 
 def install_pages(app: FastAPI) -> None:

@@ -53,5 +53,6 @@ async def get_statistics(
 ) -> Statistics:
     """Requests received from ``from`` to ``to`` by quarter, as they stand now: received,
     resolved and in progress; timeliness (in time, in time with a permitted extension, late);
-    outcomes; the exemptions used; internal reviews and complaints (not yet recorded)."""
+    outcomes; the exemptions used; internal reviews and their outcomes; complaints to the
+    regulator and decision notices."""
     return await statistics_service.statistics(rt.engine, query)
