@@ -177,3 +177,15 @@ async def test_the_seed_case_from_registration_to_issue_through_the_pages(
     await expect(row.locator(".govuk-tag").first).to_have_text("Issued")
     await expect(row).to_contain_text("On time")
     await expect(row).to_contain_text(OUTCOME_LABELS[view.outcome])
+
+    # --- The manager's dashboard counts it: issued this month, in time, nothing overdue ---------
+    manager = await tours("olivia-grant", applicant_blind=False)
+    assert manager.page.url.endswith("/dashboard"), "the manager starts on the dashboard"
+    await manager.check("dashboard-after-issue")
+    months = manager.page.locator("table", has_text="In time (%)").locator("tbody tr")
+    issued_month = months.filter(has=manager.page.locator("td", has_text=re.compile(r"^1$")))
+    await expect(issued_month).to_have_count(1)
+    await expect(issued_month.locator("td").nth(2)).to_have_text("0")  # late
+    await expect(issued_month.locator("td").nth(3)).to_have_text("100%")
+    overdue = manager.page.locator('[data-figure="overdue"] .foiflow-figure__number')
+    await expect(overdue).to_have_text("0")

@@ -31,10 +31,11 @@ pages_router.include_router(tasks.router)
 pages_router.include_router(sign_offs.router)
 pages_router.include_router(admin.router)
 pages_router.include_router(manager.router)
-# /cases/new before /cases/{reference}, which would take "new" for a reference.
+# /cases/new and /cases/{reference}/review before the case page's /cases/{reference}/{slug},
+# which would take "new" for a reference and "review" for an action.
 pages_router.include_router(intake.router)
-pages_router.include_router(cases.router)
 pages_router.include_router(reviews.router)
+pages_router.include_router(cases.router)
 
 
 def install_pages(app: FastAPI) -> None:
