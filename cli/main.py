@@ -7,7 +7,18 @@ import sys
 
 import typer
 
-from cli import calendar_cmds, cases, deadline, dispatch_cmds, doctor, login, stats, store_cmds, up
+from cli import (
+    calendar_cmds,
+    cases,
+    deadline,
+    demo_cmds,
+    dispatch_cmds,
+    doctor,
+    login,
+    stats,
+    store_cmds,
+    up,
+)
 from services.audit import configure_audit_keys
 from settings import get_settings
 
@@ -36,6 +47,7 @@ cases.register(app)
 app.add_typer(calendar_cmds.app, name="calendar")
 app.add_typer(store_cmds.app, name="store")
 app.add_typer(dispatch_cmds.app, name="delivery")
+app.add_typer(demo_cmds.app, name="demo")
 
 
 def main() -> None:
