@@ -528,8 +528,9 @@ def up() -> None:
                 typer.echo(f"Temporal already running at {settings.temporal_address}; using it")
             else:
                 check_ui_port(settings)
-            logins = prepare_store(settings)
+            # The dev server boots while the store is migrated and the logins hashed.
             dev_server = None if reuse_temporal else start_dev_server(settings)
+            logins = prepare_store(settings)
             asyncio.run(serve(settings, web_socket, dev_server, logins, console, launched))
         except UpFailed as exc:
             failure = exc

@@ -255,6 +255,20 @@ def test_up_serves_the_api_with_the_printed_logins_and_stops_cleanly(stack: Stac
     again = stack.stdout()
     assert "demo case 01.FOI.23.031576 resumed" in again
     assert f"demo portfolio: {len(PORTFOLIO)} requests, seeded before" in again
+    # `foiflow demo seed` against the running stack finds it all there too.
+    seeded = subprocess.run(
+        [str(Path(sys.executable).parent / "foiflow"), "demo", "seed"],
+        cwd=stack.data_dir,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (seeded.returncode, seeded.stderr) == (0, ""), seeded.stdout + seeded.stderr
+    assert seeded.stdout.splitlines() == [
+        "demo case 01.FOI.23.031576 resumed, due " + again.split("resumed, due ")[1].split()[0],
+        f"demo portfolio: {len(PORTFOLIO)} requests, seeded before",
+    ]
     assert f"  {officer['username']}" in again and officer["password"] in again
     assert stack.stop(signal.SIGTERM) == 0, stack.output()
     stack.assert_nothing_left()
