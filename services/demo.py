@@ -1,11 +1,12 @@
 """The demo portfolio: about forty requests in every state a manager meets, driven through the
 same services a person would use, acting as the demo directory's users.
 
-Each request is received some working days before the demo case (``01.FOI.23.031576``) was,
-so the receipts spread over the three months before the stack first started and stay put on
-every later start. A request's receipt time and text fix its intake key: one already in the
-intake register was seeded before and is left as it is, so seeding twice adds nothing and an
-interrupted seeding finishes the rest.
+Each request is received some weekdays before the day the portfolio was first seeded, so the
+receipts spread over the three months before the stack first started and stay put on every
+later start. A request's receipt time and text fix its intake key: one already in the intake
+register was seeded before and is left as it is, so seeding twice adds nothing and an
+interrupted seeding finishes the rest. (The first request's key, tried for each of the last
+``ANCHOR_LOOKBACK_DAYS`` days, finds the day of the first seeding.)
 
 Cases are driven concurrently (a bounded number at a time): each is a short script of updates
 on its own workflow, so the servers, not the seeding, set the pace.
@@ -22,7 +23,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -52,7 +53,8 @@ from statute.clock import ClockEventKind
 from statute.regimes import ExtensionKind
 from store.models import CaseRow, IntakeRow
 
-DEMO_CASE = "01.FOI.23.031576"
+# A portfolio seeded this long ago is found again; an older one is left and a new one seeded.
+ANCHOR_LOOKBACK_DAYS = 400
 LONDON = ZoneInfo("Europe/London")
 AT_ONCE = 8  # cases driven concurrently: enough to keep two cores busy, few enough to finish
 READ_MODEL_WAIT_S = 30.0
@@ -287,22 +289,24 @@ def request_document(slot: Slot, index: int, at: datetime) -> dict[str, Any]:
     }
 
 
-async def demo_case_received_on(ctx: ServiceContext) -> date | None:
-    """The day the demo case was received (its row in the read model), or None before it was."""
+def _keyed(anchor: date, index: int) -> tuple[dict[str, Any], str]:
+    """The request document of ``PORTFOLIO[index]`` for ``anchor``, and its intake key as
+    intake will compute it (from the request as intake reads it)."""
+    slot = PORTFOLIO[index]
+    document = request_document(slot, index, received_at(anchor, slot, index))
+    intake = build_intake(document, None, None)
+    return document, intake_key(intake.received_at, intake.request_text)
 
-    def read(session: Session) -> datetime | None:
-        return session.scalar(
-            select(col(CaseRow.received_at)).where(col(CaseRow.reference) == DEMO_CASE)
-        )
 
-    at = await in_store(ctx.engine, read)
-    if at is None:
-        try:
-            at = (await case_view(ctx, DEMO_CASE)).received_at
-        except ServiceError:
-            return None
-    at = at if at.tzinfo else at.replace(tzinfo=UTC)
-    return at.astimezone(LONDON).date()
+async def portfolio_anchor(ctx: ServiceContext, today: date) -> date:
+    """The day the portfolio was first seeded (its first request's key for that day is in the
+    intake register), looking back ``ANCHOR_LOOKBACK_DAYS``; ``today`` when none was."""
+    days = {
+        _keyed(today - timedelta(days=n), 0)[1]: today - timedelta(days=n)
+        for n in range(ANCHOR_LOOKBACK_DAYS)
+    }
+    found = await _registered(ctx, list(days))
+    return max((days[key] for key in found), default=today)
 
 
 async def _registered(ctx: ServiceContext, keys: list[str]) -> set[str]:
@@ -405,17 +409,14 @@ async def _read_model_caught_up(ctx: ServiceContext, references: list[str]) -> N
 
 async def seed_portfolio(ctx: ServiceContext, anchor: date | None = None) -> PortfolioReport:
     """Seed the requests of ``PORTFOLIO`` not seeded before, received before ``anchor`` (by
-    default the day the demo case was received, else today). ``DemoSeedError`` lists any that
-    could not be driven to their stage; the others are seeded all the same."""
+    default the day of the first seeding, else today). ``DemoSeedError`` lists any that could
+    not be driven to their stage; the others are seeded all the same."""
     started = time.monotonic()
-    anchor = anchor or await demo_case_received_on(ctx) or datetime.now(LONDON).date()
+    anchor = anchor or await portfolio_anchor(ctx, datetime.now(LONDON).date())
     documents = []
     for index, slot in enumerate(PORTFOLIO):
-        at = received_at(anchor, slot, index)
-        document = request_document(slot, index, at)
-        # As intake will compute it, from the request as intake reads it.
-        intake = build_intake(document, None, None)
-        documents.append((slot, document, intake_key(intake.received_at, intake.request_text)))
+        document, key = _keyed(anchor, index)
+        documents.append((slot, document, key))
     seeded = await _registered(ctx, [key for _, _, key in documents])
     to_drive = [(slot, doc) for slot, doc, key in documents if key not in seeded]
     report = PortfolioReport(present=len(PORTFOLIO) - len(to_drive))
