@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from sqlmodel import col
 from temporalio.testing import WorkflowEnvironment
@@ -15,12 +18,28 @@ from domain.case import CaseStatus, SignOffStatus, TaskStatus
 from services.context import ServiceContext
 from services.demo import PORTFOLIO, Stage, seed_portfolio
 from settings import Settings
-from store.db import get_engine, session_scope
+from store.db import dispose_engine, get_engine, migrate, session_scope
 from store.models import CaseRow, SignOffRow, TaskRow
+from store.seed import apply_seed, load_seed
+
+DEMO_DIRECTORY = Path(__file__).resolve().parents[2] / "cli" / "demo" / "seed.yaml"
+
+
+@pytest.fixture(scope="module")
+def dev_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """A store of the module's own with the demo directory (``dev_worker`` projects into it):
+    forty open and closed cases stay out of the session's store and its counts."""
+    data_dir = tmp_path_factory.mktemp("demo-portfolio")
+    settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'foiflow.db'}")
+    migrate(settings.database_url)
+    with session_scope(get_engine(settings.database_url)) as session:
+        apply_seed(session, load_seed(DEMO_DIRECTORY), actor="tests")
+    yield settings
+    dispose_engine(settings.database_url)
 
 
 async def test_the_portfolio_holds_every_state_and_is_seeded_once(
-    dev_env: WorkflowEnvironment, dev_worker: Worker, dev_settings: Settings, directory: None
+    dev_env: WorkflowEnvironment, dev_worker: Worker, dev_settings: Settings
 ) -> None:
     settings = dev_settings.model_copy(update={"task_queue": dev_worker.task_queue})
     ctx = ServiceContext(
