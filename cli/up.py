@@ -176,6 +176,9 @@ def start_dev_server(settings: Settings) -> subprocess.Popen[bytes]:
         binary, "server", "start-dev",
         "--ip", host, "--port", str(port), "--ui-port", str(settings.temporal_ui_port),
         "--db-filename", str(data / "temporal.db"),
+        # A write-ahead log without a sync per commit: seeding the demo writes hundreds of
+        # histories, and a laptop's dev server need not survive a power cut.
+        "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
         "--namespace", settings.temporal_namespace,
         "--log-level", "warn",
         *cli_flags(),
