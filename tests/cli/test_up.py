@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import csv
 import os
+import re
 import signal
 import socket
 import stat
@@ -23,10 +24,13 @@ import yaml
 from typer.testing import CliRunner
 
 from cli.main import app
+from services.demo import PORTFOLIO
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "cli" / "demo" / "seed.yaml"
-READY_S = 90.0  # the first start creates temporal.db; a loaded 2-core machine is slow
+READY_S = (
+    180.0  # the first start creates temporal.db and seeds the demo; a loaded 2-core machine is slow
+)
 STOP_S = 20.0
 
 
@@ -200,6 +204,10 @@ def test_up_serves_the_api_with_the_printed_logins_and_stops_cleanly(stack: Stac
     assert f"Temporal Web UI:  http://127.0.0.1:{stack.ui_port}" in banner
     assert f"Demo logins:      {stack.data_dir / 'demo-logins.csv'}" in banner
     assert "demo case 01.FOI.23.031576 started, due " in banner
+    # The demo portfolio is seeded before "ready", and the ready line says how long it took.
+    assert re.search(r"foiflow is up\. Ready \d+\.\d s after launch\.", banner), banner
+    assert re.search(rf"demo portfolio: {len(PORTFOLIO)} requests seeded in \d+\.\d s", banner)
+    assert "problem:" not in banner
     lines = banner.splitlines()
     for row in logins:
         assert any(
@@ -263,6 +271,21 @@ def test_up_serves_the_api_with_the_printed_logins_and_stops_cleanly(stack: Stac
     assert _logins(stack) == logins
     again = stack.stdout()
     assert "demo case 01.FOI.23.031576 resumed" in again
+    assert f"demo portfolio: {len(PORTFOLIO)} requests, seeded before" in again
+    # `foiflow demo seed` against the running stack finds it all there too.
+    seeded = subprocess.run(
+        [str(Path(sys.executable).parent / "foiflow"), "demo", "seed"],
+        cwd=stack.data_dir,
+        env=stack.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (seeded.returncode, seeded.stderr) == (0, ""), seeded.stdout + seeded.stderr
+    assert seeded.stdout.splitlines() == [
+        "demo case 01.FOI.23.031576 resumed, due " + again.split("resumed, due ")[1].split()[0],
+        f"demo portfolio: {len(PORTFOLIO)} requests, seeded before",
+    ]
     assert f"  {officer['username']}" in again and officer["password"] in again
     assert stack.stop(signal.SIGTERM) == 0, stack.output()
     stack.assert_nothing_left()
