@@ -35,13 +35,14 @@ from sqlmodel import col
 from domain.case import Answer, AnswerKind, ExemptionClaim
 from domain.intake import intake_key
 from domain.messages import Route
-from services import actions
+from services import actions, reviews
 from services.cases import case_view
 from services.context import ServiceContext
 from services.db import in_store
 from services.directory import resolve_actor
 from services.errors import ServiceError
 from services.intake import build_intake, start_case
+from services.reviews import OpenReviewIn, ReviewerIn
 from services.schemas import (
     ApproveIn,
     ClockEventIn,
@@ -67,6 +68,7 @@ CONTACTS = {
     "foi": "lucy-chen",
 }
 SENIOR_OFFICER = "david-hughes"
+REVIEWER = "olivia-grant"  # a manager: independent of every original decision
 DATA_PROTECTION_OFFICER = "sarah-bennett"
 
 
@@ -85,9 +87,7 @@ class Stage(StrEnum):
     RESPONSE_REVIEW = "response_review"  # composed, waiting for the officer's approval
     ISSUED = "issued"  # on time or late, by its receipt date
     WITHDRAWN = "withdrawn"
-    # INTERNAL_REVIEW: a case issued and then under internal review. Add the stage here, a
-    # step in ``_drive`` after ``ISSUED`` (request the review as the officer), and its slots in
-    # PORTFOLIO; the read-model test counts every stage it finds in PORTFOLIO.
+    INTERNAL_REVIEW = "internal_review"  # issued, then the requester asked for a review
 
 
 @dataclass(frozen=True)
@@ -210,6 +210,9 @@ PORTFOLIO: tuple[Slot, ...] = (
     Slot(Stage.WITHDRAWN, 21, 1),
     Slot(Stage.WITHDRAWN, 40, 3),
     Slot(Stage.WITHDRAWN, 58, 0),
+    # New slots go last: a request's text carries its index, so one inserted earlier would make
+    # every later request new again in a data directory seeded before.
+    Slot(Stage.INTERNAL_REVIEW, 33, 4, claims=True),
 )
 
 S31 = ExemptionClaim(
@@ -383,6 +386,14 @@ async def _drive(as_user: Act, slot: Slot, document: dict[str, Any]) -> str:
         return reference
     await actions.approve_response(officer, reference, ApproveIn())
     await actions.issue_response(officer, reference)
+    if stage == Stage.INTERNAL_REVIEW:
+        asked = OpenReviewIn(
+            received_on=datetime.now(LONDON).date(),
+            grounds="The requester disputes that s31 applies to the totals asked for.",
+        )
+        await reviews.open_review(officer, reference, asked)
+        # The manager took no part in the original decision, so may review it.
+        await reviews.assign_reviewer(officer, reference, ReviewerIn(reviewer=REVIEWER))
     return reference
 
 

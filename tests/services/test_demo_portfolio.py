@@ -3,6 +3,7 @@ meets is in the read model, nothing fails, and seeding again adds nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -15,11 +16,12 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.case import CaseStatus, SignOffStatus, TaskStatus
+from domain.review import ReviewStage
 from services.context import ServiceContext
 from services.demo import PORTFOLIO, Stage, seed_portfolio
 from settings import Settings
 from store.db import dispose_engine, get_engine, migrate, session_scope
-from store.models import CaseRow, SignOffRow, TaskRow
+from store.models import CaseRow, ReviewRow, SignOffRow, TaskRow
 from store.seed import apply_seed, load_seed
 
 DEMO_DIRECTORY = Path(__file__).resolve().parents[2] / "cli" / "demo" / "seed.yaml"
@@ -59,9 +61,11 @@ async def test_the_portfolio_holds_every_state_and_is_seeded_once(
             session.scalars(select(SignOffRow).where(col(SignOffRow.reference).in_(references)))
         )
     assert len(cases) == len(PORTFOLIO)  # every case in the read model, caught up
+    under_review = await reviews_under_way(ctx, references, Counter(s.stage for s in PORTFOLIO))
     statuses = Counter(c.status for c in cases)
     wanted = Counter(s.stage for s in PORTFOLIO)
     issued = [c for c in cases if c.status == CaseStatus.ISSUED]
+    issued_only = [c for c in issued if c.reference not in under_review]
     open_overdue = [c for c in cases if c.overdue and c.status == CaseStatus.IN_PROGRESS]
     by_case = {c.reference: c for c in cases}
     open_tasks = {t.reference for t in tasks if t.status == TaskStatus.OPEN}
@@ -100,7 +104,8 @@ async def test_the_portfolio_holds_every_state_and_is_seeded_once(
         ),
         Stage.COST_REVIEW: statuses[CaseStatus.COST_REVIEW],
         Stage.RESPONSE_REVIEW: statuses[CaseStatus.RESPONSE_REVIEW],
-        Stage.ISSUED: len(issued),
+        Stage.ISSUED: len(issued_only),
+        Stage.INTERNAL_REVIEW: len(under_review & {c.reference for c in issued}),
         Stage.WITHDRAWN: statuses[CaseStatus.WITHDRAWN],
     }
     assert seen == dict(wanted)
@@ -117,6 +122,28 @@ async def test_the_portfolio_holds_every_state_and_is_seeded_once(
     again = await seed_portfolio(ctx)
     assert (again.started, again.present) == ([], len(PORTFOLIO))
     assert case_count(ctx) == before
+
+
+async def reviews_under_way(
+    ctx: ServiceContext, references: list[str], wanted: Counter[Stage]
+) -> set[str]:
+    """The cases whose review the read model shows under way, once the review workflows'
+    projections (written a moment after the reviewer is assigned) are all in, or 30 s on."""
+    deadline = time.monotonic() + 30
+    while True:
+        with session_scope(ctx.engine) as session:
+            found = set(
+                session.scalars(
+                    select(col(ReviewRow.reference)).where(
+                        col(ReviewRow.reference).in_(references),
+                        col(ReviewRow.stage) == ReviewStage.UNDER_REVIEW,
+                        col(ReviewRow.reviewer).is_not(None),
+                    )
+                )
+            )
+        if len(found) >= wanted[Stage.INTERNAL_REVIEW] or time.monotonic() > deadline:
+            return found
+        await asyncio.sleep(0.2)
 
 
 def case_count(ctx: ServiceContext) -> int:
