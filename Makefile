@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench services system-packages clean histories compose assets chromium
+# (screenshots: the README's pictures, from a stack `make run` started in another terminal)
+.PHONY: screenshots run test lint typecheck pytest bench services system-packages clean histories compose assets chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -66,6 +67,9 @@ system-packages:
 
 run: $(STAMP) services system-packages assets
 	$(BIN)/foiflow up
+
+screenshots: $(STAMP) chromium
+	$(BIN)/python -m tools.screenshots
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
