@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypedDict
 
 from pydantic import ValidationError
 from temporalio.client import Client
@@ -45,12 +45,41 @@ SANDBOX = SandboxedWorkflowRunner(
 )
 
 
+class WorkerTuning(TypedDict):
+    max_cached_workflows: int
+    max_concurrent_workflow_tasks: int
+    max_concurrent_activities: int
+
+
+def worker_tuning(settings: Settings) -> WorkerTuning:
+    """The worker's cache size and task slots, as the settings give them."""
+    return {
+        "max_cached_workflows": settings.worker_max_cached_workflows,
+        "max_concurrent_workflow_tasks": settings.worker_max_concurrent_workflow_tasks,
+        # No more activities at once than threads to run them on (the SDK warns otherwise).
+        "max_concurrent_activities": min(
+            settings.worker_max_concurrent_activities, settings.worker_activity_threads
+        ),
+    }
+
+
+def activity_executor(settings: Settings) -> ThreadPoolExecutor:
+    """The threads the synchronous activities run on."""
+    return ThreadPoolExecutor(
+        max_workers=settings.worker_activity_threads, thread_name_prefix="activity"
+    )
+
+
 def build_worker(
-    client: Client, task_queue: str, executor: ThreadPoolExecutor, activities: CaseActivities
+    client: Client,
+    task_queue: str,
+    executor: ThreadPoolExecutor,
+    activities: CaseActivities,
+    tuning: WorkerTuning | None = None,
 ) -> Worker:
     """A worker for the request workflow, its activities built with their dependencies (the
     store's: ``store_activities(settings)``). The activities are synchronous: ``executor`` runs
-    them."""
+    them. ``tuning``: ``worker_tuning(settings)``, else the SDK's defaults."""
     return Worker(
         client,
         task_queue=task_queue,
@@ -58,12 +87,22 @@ def build_worker(
         activities=activities.all(),
         activity_executor=executor,
         workflow_runner=SANDBOX,
+        **(
+            tuning
+            or WorkerTuning(
+                max_cached_workflows=1000,
+                max_concurrent_workflow_tasks=100,
+                max_concurrent_activities=100,
+            )
+        ),
     )
 
 
 def store_worker(client: Client, settings: Settings, executor: ThreadPoolExecutor) -> Worker:
     """The worker every deployment runs: activities on the store named by ``settings``."""
-    return build_worker(client, settings.task_queue, executor, store_activities(settings))
+    return build_worker(
+        client, settings.task_queue, executor, store_activities(settings), worker_tuning(settings)
+    )
 
 
 async def wait_for_store(
@@ -97,7 +136,7 @@ async def run_worker(settings: Settings) -> None:
     ``FOIFLOW_DISPATCH_IN_WORKER=false``: then run ``foiflow dispatch`` somewhere)."""
     await wait_for_store(settings)
     client = await connect_client(settings, runtime=telemetry_runtime(settings))
-    with ThreadPoolExecutor(max_workers=8) as executor:
+    with activity_executor(settings) as executor:
         worker = store_worker(client, settings, executor)
         log.info("worker polling %s", settings.task_queue)
         stop = asyncio.Event()
