@@ -233,6 +233,22 @@ def is_issued(view: CaseView) -> bool:
     )
 
 
+def disclosure_view(view: CaseView) -> CaseView:
+    """What the disclosure log is written from: the questions, the response and who issued it
+    (the requester only to redact them); the rest of the case left out of the message."""
+    return view.model_copy(
+        update={
+            "request_text": "",
+            "tasks": [],
+            "sign_offs": [],
+            "reminders": [],
+            "problems": [],
+            "timeline": [e for e in view.timeline if e.kind == "issued"],
+            "clock": view.clock.model_copy(update={"explanation": []}),
+        }
+    )
+
+
 def complete_changes(view: CaseView) -> CaseChanges:
     """Every row of ``view`` (``store rebuild``, and the first projection of a run)."""
     records = case_records(view)
@@ -245,7 +261,7 @@ def complete_changes(view: CaseView) -> CaseChanges:
         reminders=records.reminders,
         response=records.response,
         timeline=list(view.timeline),
-        issued=view if is_issued(view) else None,
+        issued=disclosure_view(view) if is_issued(view) else None,
     )
 
 
@@ -276,7 +292,7 @@ class ProjectionBaseline:
                 sign_offs=records.sign_offs,
                 reminders=records.reminders,
                 response=records.response,
-                issued=view if issued else None,
+                issued=disclosure_view(view) if issued else None,
             )
         tasks = {t.question: t for t in held.tasks}
         sign_offs = {s.section: s for s in held.sign_offs}
@@ -290,7 +306,7 @@ class ProjectionBaseline:
             removed_sign_offs=sorted(sign_offs.keys() - {s.section for s in records.sign_offs}),
             reminders=[r for r in records.reminders if r.key not in reminders],
             response=None if records.response == held.response else records.response,
-            issued=view if issued and not self.issued else None,
+            issued=disclosure_view(view) if issued and not self.issued else None,
         )
 
     def sent(self) -> None:

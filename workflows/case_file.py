@@ -57,7 +57,7 @@ from statute import (
     ClockState,
     ExtensionKind,
     WorkingDayCalendar,
-    calendar_for,
+    calendar_from_json,
     get_regime,
     local_date,
 )
@@ -121,7 +121,7 @@ class CaseFile:
         data = self.state.calendar or {}
         version = int(str(data.get("version", 0)))
         if self._calendar_cache is None or self._calendar_cache[0] != version:
-            built = calendar_for(self.regime, CalendarData.from_json(data))
+            built = calendar_from_json(self.regime, data)
             self._calendar_cache = (version, built)
         return self._calendar_cache[1]
 
