@@ -233,11 +233,17 @@ def is_issued(view: CaseView) -> bool:
     )
 
 
-def disclosure_view(view: CaseView) -> CaseView:
+def disclosure_view(view: CaseView, *, letter_sent: bool = False) -> CaseView:
     """What the disclosure log is written from: the questions, the response and who issued it
-    (the requester only to redact them); the rest of the case left out of the message."""
+    (the requester only to redact them); the rest of the case left out of the message. With
+    ``letter_sent`` the letter's text is left out too: an earlier projection of this run carried
+    it, and the store reads it back from the case's documents."""
+    response = view.response
+    if letter_sent and response is not None:
+        response = response.model_copy(update={"text": ""})
     return view.model_copy(
         update={
+            "response": response,
             "request_text": "",
             "tasks": [],
             "sign_offs": [],
@@ -306,7 +312,11 @@ class ProjectionBaseline:
             removed_sign_offs=sorted(sign_offs.keys() - {s.section for s in records.sign_offs}),
             reminders=[r for r in records.reminders if r.key not in reminders],
             response=None if records.response == held.response else records.response,
-            issued=disclosure_view(view) if issued and not self.issued else None,
+            issued=(
+                disclosure_view(view, letter_sent=records.response == held.response)
+                if issued and not self.issued
+                else None
+            ),
         )
 
     def sent(self) -> None:

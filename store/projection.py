@@ -224,6 +224,18 @@ def log_timeline(session: Session, view: CaseView) -> int:
     return _log_entries(session, view.reference, view.timeline)
 
 
+def _with_letter(session: Session, view: CaseView) -> CaseView:
+    """``view`` with its letter's text, read from the case's documents when the projection left
+    it out (an earlier projection stored it)."""
+    if view.response is None or view.response.text:
+        return view
+    latest = latest_document(session, view.reference, RESPONSE_DOCUMENT)
+    if latest is None:
+        return view
+    response = view.response.model_copy(update={"text": latest.text})
+    return view.model_copy(update={"response": response})
+
+
 def write_changes(session: Session, changes: CaseChanges, *, force: bool = False) -> bool:
     """Project ``changes`` if newer than the stored version (with ``force``, even when not:
     rebuild). True when rows changed. Runs in the caller's transaction."""
@@ -233,7 +245,7 @@ def write_changes(session: Session, changes: CaseChanges, *, force: bool = False
         _record_response(session, changes.reference, changes.response)
         if changes.issued is not None:
             # An issued response is published (or its withholding recorded) as the case closes.
-            record_issued(session, changes.issued)
+            record_issued(session, _with_letter(session, changes.issued))
     _log_entries(session, changes.reference, changes.timeline)
     session.flush()
     return applied

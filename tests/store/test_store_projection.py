@@ -12,7 +12,14 @@ from sqlmodel import SQLModel, col
 from domain.case import CaseStatus, CaseView, ExemptionClaim
 from domain.projection import ProjectionBaseline, complete_changes
 from store.db import session_scope
-from store.models import AuditRow, CaseRow, DocumentRow, ExemptionClaimRow, SignOffRow
+from store.models import (
+    AuditRow,
+    CaseRow,
+    DisclosureRow,
+    DocumentRow,
+    ExemptionClaimRow,
+    SignOffRow,
+)
 from store.projection import apply_case_view, write_changes
 from store.rebuild import Snapshot, case_snapshot, view_snapshot
 
@@ -216,3 +223,20 @@ def test_a_complete_projection_removes_rows_it_does_not_list(engine: Engine) -> 
     with session_scope(engine) as session:
         write_changes(session, complete_changes(fresh))
     assert snapshot(engine) == view_snapshot(fresh)
+
+
+def test_the_disclosure_log_gets_the_letter_an_earlier_projection_carried(engine: Engine) -> None:
+    baseline = ProjectionBaseline()
+    drafted = make_view(version=5)
+    with session_scope(engine) as session:
+        write_changes(session, baseline.changes(drafted))
+    baseline.sent()
+    issued = make_view(version=6, response=drafted.response)
+    changes = baseline.changes(issued)
+    assert changes.response is None  # unchanged since v5
+    assert changes.issued is not None and changes.issued.response is not None
+    assert changes.issued.response.text == ""  # not carried twice
+    with session_scope(engine) as session:
+        write_changes(session, changes)
+        row = session.get(DisclosureRow, REF)
+        assert row is not None and row.response_text == "Draft response (v5)"
