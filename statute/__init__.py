@@ -66,13 +66,35 @@ def calendar_from_json(regime: Regime, data: Mapping[str, Any]) -> WorkingDayCal
     if found is not None:
         return found
     built = WorkingDayCalendar(
-        CalendarData.from_json(data), divisions=regime.divisions, fixed_days=regime.fixed_days
+        calendar_data_from_json(data), divisions=regime.divisions, fixed_days=regime.fixed_days
     )
     with _from_json_lock:
         if len(_from_json) >= JSON_CACHE_SIZE:
             _from_json.pop(next(iter(_from_json)))  # the oldest in
         _from_json[key] = built
     return built
+
+
+_data_from_json: dict[tuple[object, ...], CalendarData] = {}
+
+
+def calendar_data_from_json(data: Mapping[str, Any]) -> CalendarData:
+    """``CalendarData.from_json``, decoded once per process for each content (named by the
+    fingerprint the JSON carries; decoded every time without one)."""
+    fingerprint = data.get("fingerprint")
+    if not isinstance(fingerprint, str) or not fingerprint:
+        return CalendarData.from_json(data)
+    key = (fingerprint, data.get("version"), data.get("cut_from", ""), data.get("source", ""))
+    with _from_json_lock:
+        found = _data_from_json.get(key)
+    if found is not None:
+        return found
+    decoded = CalendarData.from_json(data)
+    with _from_json_lock:
+        if len(_data_from_json) >= JSON_CACHE_SIZE:
+            _data_from_json.pop(next(iter(_data_from_json)))
+        _data_from_json[key] = decoded
+    return decoded
 
 
 @lru_cache(maxsize=32)
@@ -99,6 +121,7 @@ __all__ = [
     "Regime",
     "UnknownRegimeError",
     "WorkingDayCalendar",
+    "calendar_data_from_json",
     "calendar_for",
     "calendar_from_json",
     "compute_clock",

@@ -51,12 +51,12 @@ from domain.messages import (
 from domain.notices import MessageKind
 from domain.transitions import PAUSED_STATUSES, Action, clock_transition, transition
 from statute import (
-    CalendarData,
     CalendarError,
     ClockEventKind,
     ClockState,
     ExtensionKind,
     WorkingDayCalendar,
+    calendar_data_from_json,
     calendar_from_json,
     get_regime,
     local_date,
@@ -511,11 +511,11 @@ class CaseFile:
         the case keeps the one it has.
         """
         before = self.state.calendar
-        before_cal = CalendarData.from_json(before or {})
+        before_cal = calendar_data_from_json(before or {})
         before_due = self.clock().due_date
         self.state.calendar = calendar
         try:
-            after_cal = CalendarData.from_json(calendar)
+            after_cal = calendar_data_from_json(calendar)
             after_due = self.clock().due_date
             due_dates = [self._task_due(t.routed_on) for t in open_tasks(self.state.tasks)]
         except CalendarError as exc:
