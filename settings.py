@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=2)
     worker_max_concurrent_activities: int = Field(default=8, ge=1)
     worker_activity_threads: int = Field(default=8, ge=1, le=256)
+    # Cases a calendar change signals a second (the batch operation's rate); 0: the Temporal
+    # server's own limit (worker.batcherRPS, 50 by default). Below what the workers can re-plan,
+    # every case keeps answering queries while the change spreads.
+    calendar_signal_rate: float = Field(default=0.0, ge=0)
     # TLS to Temporal: files in PEM. A client certificate and key give mutual TLS; a CA alone
     # verifies a server with a private CA. Temporal's own variable names are honoured too.
     temporal_tls: bool = Field(
