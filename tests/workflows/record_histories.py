@@ -1,4 +1,5 @@
-"""Record the histories that replay tests guard: `make histories` (commit the JSON it writes).
+"""Record the histories that replay tests guard: `make histories` (commit the JSON it writes);
+``python tests/workflows/record_histories.py NAME…`` records only those scenarios.
 
 Re-record only for a deliberate, patched change; the committed files are what deployed workers
 have written, and the current code must still replay them.
@@ -71,10 +72,18 @@ async def seed_late_after_clarification(env: WorkflowEnvironment, handle: Handle
 SCENARIOS: dict[str, Callable[[WorkflowEnvironment, Handle], Awaitable[None]]] = {
     "seed_on_time": seed_on_time,
     "seed_late_after_clarification": seed_late_after_clarification,
+    # The seed case once projections carry only changes (the lean-projection patch).
+    "seed_lean_projection": seed_on_time,
 }
 
 
-async def main() -> None:
+async def main(names: list[str]) -> None:
+    """Record the scenarios ``names`` (every one when empty)."""
+    unknown = set(names) - set(SCENARIOS)
+    if unknown:
+        raise SystemExit(
+            f"error: no scenario {', '.join(sorted(unknown))} (known: {list(SCENARIOS)})"
+        )
     settings = get_settings()
     migrate(settings.database_url)
     test_server = str(Path(sys.executable).parent / "temporal-test-server")
@@ -87,6 +96,8 @@ async def main() -> None:
             activities = store_activities(settings)
             async with build_worker(env.client, "record", executor, activities) as worker:
                 for name, scenario in SCENARIOS.items():
+                    if names and name not in names:
+                        continue
                     handle = await start_seed(
                         env.client, worker.task_queue, await env.get_current_time()
                     )
@@ -101,7 +112,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))
     sys.stdout.flush()
     # The histories are written; skip finalisation, which can abort while the Temporal core
     # runtime's threads are alive.

@@ -18,7 +18,11 @@ HISTORIES = sorted((Path(__file__).resolve().parents[1] / "histories").glob("*.j
 
 
 def test_histories_are_committed() -> None:
-    assert {p.stem for p in HISTORIES} >= {"seed_on_time", "seed_late_after_clarification"}
+    assert {p.stem for p in HISTORIES} >= {
+        "seed_on_time",
+        "seed_late_after_clarification",
+        "seed_lean_projection",
+    }
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
