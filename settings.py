@@ -155,6 +155,17 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     # The worker's Temporal SDK metrics for Prometheus on this port (all interfaces); 0: off.
     worker_metrics_port: int = Field(default=0, ge=0, le=65535)
+    # Worker tuning (bench/RESULTS.md has the measurements behind the defaults). Cases kept in
+    # the worker's cache (a case woken outside it replays its history from the start), workflow
+    # and activity tasks run at once, and the threads the (synchronous) activities run on.
+    worker_max_cached_workflows: int = Field(default=1000, ge=0)
+    worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=2)
+    worker_max_concurrent_activities: int = Field(default=8, ge=1)
+    worker_activity_threads: int = Field(default=8, ge=1, le=256)
+    # Cases a calendar change signals a second (the batch operation's rate); 0: the Temporal
+    # server's own limit (worker.batcherRPS, 50 by default). Below what the workers can re-plan,
+    # every case keeps answering queries while the change spreads.
+    calendar_signal_rate: float = Field(default=0.0, ge=0)
     # TLS to Temporal: files in PEM. A client certificate and key give mutual TLS; a CA alone
     # verifies a server with a private CA. Temporal's own variable names are honoured too.
     temporal_tls: bool = Field(

@@ -12,6 +12,7 @@ read model applies only views newer than what it holds.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -21,8 +22,9 @@ from temporalio.exceptions import ApplicationError
 from activities.ports import CalendarSource, Outbox, ReadModel, ReviewReadModel
 from domain.case import CaseView
 from domain.messages import LoadCalendar, Notification
+from domain.projection import CaseChanges
 from domain.review import ReviewView
-from statute.calendar import CalendarError
+from statute.calendar import CalendarData, CalendarError
 
 log = logging.getLogger("foiflow.activities")
 
@@ -41,6 +43,44 @@ def load_calendar_window(source: CalendarSource, request: LoadCalendar) -> dict[
     return data.window(request.start, request.end).to_json()
 
 
+# Windows per calendar version kept in memory: cases received on the same day share one, and a
+# calendar change reloads every open case's (each a few KB).
+WINDOW_CACHE_SIZE = 4096
+
+
+class CalendarWindows:
+    """Calendar windows by version, start and end, each read from the store and cut once per
+    process: a stored version never changes (a change is a new version). The newest version is
+    asked for afresh each time (it may have moved)."""
+
+    def __init__(self, source: CalendarSource, size: int = WINDOW_CACHE_SIZE) -> None:
+        self.source = source
+        self.size = size
+        self._versions: dict[int, CalendarData] = {}
+        self._windows: dict[tuple[int, Any, Any], dict[str, Any]] = {}
+        self._lock = threading.Lock()  # activities run on several threads
+
+    def window(self, request: LoadCalendar) -> dict[str, Any]:
+        if request.version is None:
+            return load_calendar_window(self.source, request)
+        key = (request.version, request.start, request.end)
+        with self._lock:
+            found = self._windows.get(key)
+        if found is not None:
+            return found
+        with self._lock:
+            data = self._versions.get(request.version)
+        if data is None:
+            data = self.source.get(request.version)
+        cut = data.window(request.start, request.end).to_json()
+        with self._lock:
+            self._versions[request.version] = data
+            if len(self._windows) >= self.size:
+                self._windows.pop(next(iter(self._windows)))  # the oldest in
+            self._windows[key] = cut
+        return cut
+
+
 class CaseActivities:
     def __init__(
         self,
@@ -50,6 +90,7 @@ class CaseActivities:
         reviews: ReviewReadModel | None = None,
     ) -> None:
         self.calendars = calendars
+        self.windows = CalendarWindows(calendars)
         self.outbox = outbox
         self.read_model = read_model
         # None: a worker without the read model's reviews (tests of the request alone).
@@ -58,7 +99,7 @@ class CaseActivities:
     @activity.defn(name="load_calendar")
     def load_calendar(self, request: LoadCalendar) -> dict[str, Any]:
         try:
-            return load_calendar_window(self.calendars, request)
+            return self.windows.window(request)
         except LookupError as exc:  # the store's ``CalendarVersionNotFound``
             raise ApplicationError(str(exc), type=CALENDAR_NOT_FOUND, non_retryable=True) from exc
         except CalendarError as exc:  # an edited row, a window outside the coverage
@@ -73,8 +114,21 @@ class CaseActivities:
         log.info("notification %s %s", notification.key, "queued" if queued else "already queued")
         return queued
 
+    @activity.defn(name="project_changes")
+    def project_changes(self, changes: CaseChanges) -> None:
+        """Queue the messages the case's actions called for, then project what changed."""
+        applied = self.read_model.apply_changes(changes)
+        log.debug(
+            "projection %s v%d %s, %d message(s)",
+            changes.reference,
+            changes.version,
+            "applied" if applied else "stale",
+            len(changes.notices),
+        )
+
     @activity.defn(name="project_case")
     def project_case(self, view: CaseView) -> None:
+        # Cases from before ``project_changes`` (and their histories) still call this.
         # Returns nothing: recorded histories hold a null result for this activity.
         applied = self.read_model.apply(view)
         # Reference and version only: the view itself carries the requester's personal data.
@@ -95,4 +149,10 @@ class CaseActivities:
 
     def all(self) -> list[Callable[..., Any]]:
         """Every activity, bound to these dependencies: what a worker registers."""
-        return [self.load_calendar, self.send_notification, self.project_case, self.project_review]
+        return [
+            self.load_calendar,
+            self.send_notification,
+            self.project_changes,
+            self.project_case,
+            self.project_review,
+        ]

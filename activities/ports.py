@@ -7,6 +7,7 @@ from typing import Protocol
 
 from domain.case import CaseView
 from domain.messages import Notification
+from domain.projection import CaseChanges
 from domain.review import ReviewView
 from statute.calendar import CalendarData
 
@@ -32,6 +33,11 @@ class ReadModel(Protocol):
 
     def apply(self, view: CaseView) -> bool:
         """Project ``view`` if it is newer than the stored one; True when it was applied."""
+        ...
+
+    def apply_changes(self, changes: CaseChanges) -> bool:
+        """Queue ``changes.notices`` (each key once) and project the rest if newer than the
+        stored version; True when the projection was applied."""
         ...
 
 

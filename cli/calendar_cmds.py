@@ -191,7 +191,9 @@ def tell_running_cases(version: int) -> bool:
 
     async def _signal() -> str:
         client = await connect(settings)
-        return await signal_calendar_change(client, version, settings.temporal_namespace)
+        return await signal_calendar_change(
+            client, version, settings.temporal_namespace, settings.calendar_signal_rate
+        )
 
     try:
         job = asyncio.run(_signal())

@@ -618,7 +618,9 @@ async def _tell_running_cases(
     except Exception:  # counting is a courtesy; the signal is what matters
         count = None
     try:
-        job = await signal_calendar_change(client, version, settings.temporal_namespace)
+        job = await signal_calendar_change(
+            client, version, settings.temporal_namespace, settings.calendar_signal_rate
+        )
     except Exception as exc:  # any failure to reach Temporal: say so, the version stands
         reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
         return False, None, f"running cases were not told ({reason}); {later}"

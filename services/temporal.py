@@ -279,10 +279,14 @@ async def start_case(
 RUNNING_CASES = f"WorkflowType='{WORKFLOW_TYPE}' AND ExecutionStatus='Running'"
 
 
-async def signal_calendar_change(client: Client, version: int, namespace: str = "default") -> str:
-    """Tell every running case that calendar ``version`` exists, in one batch operation.
+async def signal_calendar_change(
+    client: Client, version: int, namespace: str = "default", rate: float = 0.0
+) -> str:
+    """Tell every running case that calendar ``version`` exists, in one batch operation, at most
+    ``rate`` cases a second (0: the server's batch rate, ``worker.batcherRPS``, 50 by default).
 
-    Cases ignore versions they already have, so a repeated or late batch does no harm.
+    Cases ignore versions they already have, so a repeated or late batch does no harm. A rate
+    the workers can keep up with keeps every case answering queries while the batch runs.
     """
     job_id = f"calendar-v{version}-{uuid.uuid4().hex[:8]}"
     payloads = await client.data_converter.encode([CalendarChanged(version=version)])
@@ -292,6 +296,7 @@ async def signal_calendar_change(client: Client, version: int, namespace: str = 
             job_id=job_id,
             reason=f"calendar v{version}: deadlines recomputed",
             visibility_query=RUNNING_CASES,
+            max_operations_per_second=rate,
             signal_operation=BatchOperationSignal(
                 signal="calendar_changed",
                 input=Payloads(payloads=payloads),

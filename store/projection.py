@@ -1,11 +1,16 @@
-"""The read model: each workflow state change, as a ``CaseView``, projected into tables.
+"""The read model: each workflow state change, projected into tables.
 
-A view carries a per-case ``version`` that the workflow bumps on every change. The case row is
+The workflow sends what changed since its last projection (``domain.projection.CaseChanges``:
+the case row, changed child rows, new timeline entries); ``store rebuild`` and the projections
+of runs from before that send a whole ``CaseView``, written as a complete set of changes.
+
+Each carries a per-case ``version`` that the workflow bumps on every change. The case row is
 written with one atomic conditional upsert (``… ON CONFLICT DO UPDATE … WHERE cases.version <
 excluded.version``), so a retried, duplicated or overtaken delivery never moves a case backwards,
 even when two deliveries race on PostgreSQL: the second waits for the first's row lock and then
-re-checks the version. Child rows (tasks, claims, sign-offs, reminders) are replaced only when
-the case row was, under that same lock.
+re-checks the version. Child rows (tasks, claims, sign-offs, reminders) are upserted only when
+the case row was, under that same lock: a changed row is updated in place, never deleted and
+inserted again.
 
 The requester (``view.requester``) and the request text are never stored: the read model serves
 units and dashboards, and the request text may itself carry personal data.
@@ -17,12 +22,23 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from domain.case import CaseView
-from statute.exemptions import UnknownExemptionError, get_exemption
+from domain.case import CaseView, TimelineEntry
+from domain.projection import (
+    CaseChanges,
+    CaseRecord,
+    ClaimRecord,
+    ReminderRecord,
+    ResponseRecord,
+    SignOffRecord,
+    TaskRecord,
+    case_record,
+    case_records,
+    complete_changes,
+)
 from store.audit import AuditEntry, append_audit
 from store.db import dialect_insert
 from store.disclosure import record_issued
@@ -44,102 +60,39 @@ def _table(model: type[Any]) -> Table:
     return table
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    # Normalised here so a view and the row read back from either engine compare equal.
-    return None if value is None else value.astimezone(UTC)
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
 
 
 def case_values(view: CaseView) -> dict[str, Any]:
     """The ``cases`` row for ``view`` (without ``updated_at``, which is the write time)."""
-    return {
-        "reference": view.reference,
-        "version": view.version,
-        "regime": view.regime,
-        "status": str(view.status),
-        "channel": view.channel,
-        "received_at": _utc(view.received_at),
-        "due_date": view.clock.due_date,
-        "statutory_due_date": view.clock.statutory_due_date,
-        "paused": view.clock.paused,
-        "extended": view.clock.extended,
-        "overdue": view.clock.overdue,
-        "calendar_version": view.clock.calendar_version,
-        "cost_hours_total": float(view.cost_hours_total),
-        "outcome": None if view.outcome is None else str(view.outcome),
-        "on_time": view.on_time,
-        "on_time_with_extensions": view.on_time_with_extensions,
-        "issued_at": _utc(view.issued_at),
-        "owning_units": list(view.owning_units),
-    }
+    return case_record(view).model_dump()
 
 
-def _claim_key(section: str, regime: str) -> str:
-    """The provision as its regime's catalogue keys it ("s31" → "31", "reg 12(5)(a)" →
-    "12(5)(a)"): statistics count by it, and the column is short."""
-    try:
-        return get_exemption(section, regime).section
-    except UnknownExemptionError:
-        return section
+def _task_row(reference: str, task: TaskRecord) -> dict[str, Any]:
+    return {"reference": reference, **task.model_dump()}
+
+
+def _claim_row(reference: str, claim: ClaimRecord) -> dict[str, Any]:
+    return {"reference": reference, **claim.model_dump()}
+
+
+def _sign_off_row(reference: str, sign_off: SignOffRecord) -> dict[str, Any]:
+    return {"reference": reference, **sign_off.model_dump()}
+
+
+def _reminder_row(reference: str, reminder: ReminderRecord) -> dict[str, Any]:
+    return {"reference": reference, **reminder.model_dump()}
 
 
 def child_rows(view: CaseView) -> dict[str, list[dict[str, Any]]]:
     """The rows each child table holds for ``view``, keyed by table name."""
-    ref = view.reference
-    tasks = [
-        {
-            "reference": ref,
-            "question": t.question,
-            "text": t.text,
-            "unit": t.unit,
-            "status": str(t.status),
-            "routed_on": t.routed_on,
-            "internal_due": t.internal_due,
-            "answer_kind": None if t.answer is None else str(t.answer.kind),
-            "answered_by": t.answered_by,
-            "returned_reason": t.returned_reason,
-        }
-        for t in view.tasks
-    ]
-    claims = [
-        {
-            "reference": ref,
-            "question": t.question,
-            "section": _claim_key(c.section, view.regime),
-            "subsections": c.subsections,
-            "ncnd": c.ncnd,
-        }
-        for t in view.tasks
-        if t.answer is not None
-        for c in t.answer.claims
-    ]
-    sign_offs = [
-        {
-            "reference": ref,
-            "section": s.section,
-            "required_role": str(s.required_role),
-            "questions": list(s.questions),
-            "status": str(s.status),
-            "decided_by": s.decided_by,
-            "decided_at": _utc(s.decided_at),
-        }
-        for s in view.sign_offs
-    ]
-    reminders = [
-        {
-            "key": r.key,
-            "reference": ref,
-            "kind": r.kind,
-            "audience": r.audience,
-            "sent_on": r.on,
-            "text": r.text,
-        }
-        for r in view.reminders
-    ]
+    ref, records = view.reference, case_records(view)
     return {
-        _table(TaskRow).name: tasks,
-        _table(ExemptionClaimRow).name: claims,
-        _table(SignOffRow).name: sign_offs,
-        _table(ReminderSentRow).name: reminders,
+        _table(TaskRow).name: [_task_row(ref, t) for t in records.tasks],
+        _table(ExemptionClaimRow).name: [_claim_row(ref, c) for c in records.claims],
+        _table(SignOffRow).name: [_sign_off_row(ref, s) for s in records.sign_offs],
+        _table(ReminderSentRow).name: [_reminder_row(ref, r) for r in records.reminders],
     }
 
 
@@ -149,9 +102,9 @@ CHILD_TABLES: Mapping[str, Table] = {
 }
 
 
-def _upsert_case(session: Session, view: CaseView, *, force: bool) -> bool:
+def _upsert_case(session: Session, record: CaseRecord, *, force: bool) -> bool:
     cases = _table(CaseRow)
-    values = {**case_values(view), "updated_at": utcnow()}
+    values = {**record.model_dump(), "updated_at": utcnow()}
     stmt = dialect_insert(session)(cases).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["reference"],
@@ -161,12 +114,71 @@ def _upsert_case(session: Session, view: CaseView, *, force: bool) -> bool:
     return session.execute(stmt).first() is not None
 
 
-def _replace_children(session: Session, view: CaseView) -> None:
-    for name, rows in child_rows(view).items():
-        table = CHILD_TABLES[name]
-        session.execute(delete(table).where(table.c.reference == view.reference))
-        if rows:
-            session.execute(insert(table), rows)
+def _write_children(session: Session, changes: CaseChanges) -> None:
+    """Upsert the rows that changed; on a complete projection remove the ones not listed.
+
+    Tasks and reminders upsert on their keys; sign-offs (a surrogate key) are updated by
+    section, inserted when new; claims, a handful, are replaced as a whole when they changed.
+    """
+    ref = changes.reference
+    tasks, sign_offs = _table(TaskRow), _table(SignOffRow)
+    reminders, claims = _table(ReminderSentRow), _table(ExemptionClaimRow)
+    if changes.tasks:
+        stmt = dialect_insert(session)(tasks).values([_task_row(ref, t) for t in changes.tasks])
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["reference", "question"],
+            set_={
+                c.name: stmt.excluded[c.name]
+                for c in tasks.columns
+                if c.name not in ("reference", "question")
+            },
+        )
+        session.execute(stmt)
+    for sign_off in changes.sign_offs:
+        row = _sign_off_row(ref, sign_off)
+        where = (sign_offs.c.reference == ref) & (sign_offs.c.section == sign_off.section)
+        moved = session.execute(update(sign_offs).where(where).values(**row))
+        if not moved.rowcount:  # type: ignore[attr-defined]
+            session.execute(insert(sign_offs).values(**row))
+    if changes.reminders:
+        session.execute(
+            dialect_insert(session)(reminders)
+            .values([_reminder_row(ref, r) for r in changes.reminders])
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+    if changes.claims is not None:
+        session.execute(delete(claims).where(claims.c.reference == ref))
+        if changes.claims:
+            session.execute(insert(claims), [_claim_row(ref, c) for c in changes.claims])
+    removed_tasks = set(changes.removed_tasks)
+    removed_sign_offs = set(changes.removed_sign_offs)
+    if changes.complete:
+        kept_tasks = [t.question for t in changes.tasks]
+        kept_sign_offs = [s.section for s in changes.sign_offs]
+        kept_reminders = [r.key for r in changes.reminders]
+        session.execute(
+            delete(tasks).where(tasks.c.reference == ref, tasks.c.question.not_in(kept_tasks))
+        )
+        session.execute(
+            delete(sign_offs).where(
+                sign_offs.c.reference == ref, sign_offs.c.section.not_in(kept_sign_offs)
+            )
+        )
+        session.execute(
+            delete(reminders).where(
+                reminders.c.reference == ref, reminders.c.key.not_in(kept_reminders)
+            )
+        )
+    if removed_tasks:
+        session.execute(
+            delete(tasks).where(tasks.c.reference == ref, tasks.c.question.in_(removed_tasks))
+        )
+    if removed_sign_offs:
+        session.execute(
+            delete(sign_offs).where(
+                sign_offs.c.reference == ref, sign_offs.c.section.in_(removed_sign_offs)
+            )
+        )
 
 
 def latest_document(session: Session, reference: str, kind: str) -> DocumentRow | None:
@@ -178,50 +190,71 @@ def latest_document(session: Session, reference: str, kind: str) -> DocumentRow 
     ).first()
 
 
-def _record_documents(session: Session, view: CaseView) -> None:
+def _record_response(session: Session, reference: str, response: ResponseRecord | None) -> None:
     # Drafts are kept as versions (what was approved must stay findable after a later edit).
-    if view.response is None:
+    if response is None:
         return
-    latest = latest_document(session, view.reference, RESPONSE_DOCUMENT)
-    if latest is not None and latest.text == view.response.text:
+    latest = latest_document(session, reference, RESPONSE_DOCUMENT)
+    if latest is not None and latest.text == response.text:
         return
     session.add(
         DocumentRow(
-            reference=view.reference,
+            reference=reference,
             kind=RESPONSE_DOCUMENT,
             version=1 if latest is None else latest.version + 1,
-            text=view.response.text,
-            created_at=_utc(view.response.composed_at) or utcnow(),
+            text=response.text,
+            created_at=_utc(response.composed_at),
         )
     )
 
 
-def log_timeline(session: Session, view: CaseView) -> int:
-    """Append the view's timeline entries not logged yet to the case's audit chain."""
+def _log_entries(session: Session, reference: str, timeline: list[TimelineEntry]) -> int:
     # Done whether or not the case row moved: an overtaken delivery's entries are already logged
     # (append_audit skips seqs at or below the chain's head), and a timeline the workflow trimmed
     # still logs whatever is new.
     return append_audit(
         session,
-        view.reference,
-        (
-            AuditEntry(at=e.at, actor=e.actor, kind=e.kind, text=e.text, seq=e.seq)
-            for e in view.timeline
-        ),
+        reference,
+        (AuditEntry(at=e.at, actor=e.actor, kind=e.kind, text=e.text, seq=e.seq) for e in timeline),
     )
 
 
-def write_case_view(session: Session, view: CaseView, *, force: bool = False) -> bool:
-    """Project ``view``; with ``force`` even when not newer (rebuild). True when rows changed."""
-    applied = _upsert_case(session, view, force=force)
+def log_timeline(session: Session, view: CaseView) -> int:
+    """Append the view's timeline entries not logged yet to the case's audit chain."""
+    return _log_entries(session, view.reference, view.timeline)
+
+
+def _with_letter(session: Session, view: CaseView) -> CaseView:
+    """``view`` with its letter's text, read from the case's documents when the projection left
+    it out (an earlier projection stored it)."""
+    if view.response is None or view.response.text:
+        return view
+    latest = latest_document(session, view.reference, RESPONSE_DOCUMENT)
+    if latest is None:
+        return view
+    response = view.response.model_copy(update={"text": latest.text})
+    return view.model_copy(update={"response": response})
+
+
+def write_changes(session: Session, changes: CaseChanges, *, force: bool = False) -> bool:
+    """Project ``changes`` if newer than the stored version (with ``force``, even when not:
+    rebuild). True when rows changed. Runs in the caller's transaction."""
+    applied = _upsert_case(session, changes.case, force=force)
     if applied:
-        _replace_children(session, view)
-        _record_documents(session, view)
-        # An issued response is published (or its withholding recorded) as the case closes.
-        record_issued(session, view)
-    log_timeline(session, view)
+        _write_children(session, changes)
+        _record_response(session, changes.reference, changes.response)
+        if changes.issued is not None:
+            # An issued response is published (or its withholding recorded) as the case closes.
+            record_issued(session, _with_letter(session, changes.issued))
+    _log_entries(session, changes.reference, changes.timeline)
     session.flush()
     return applied
+
+
+def write_case_view(session: Session, view: CaseView, *, force: bool = False) -> bool:
+    """Project the whole of ``view``; with ``force`` even when not newer (rebuild). True when
+    rows changed."""
+    return write_changes(session, complete_changes(view), force=force)
 
 
 def apply_case_view(session: Session, view: CaseView) -> bool:

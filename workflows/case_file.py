@@ -51,13 +51,13 @@ from domain.messages import (
 from domain.notices import MessageKind
 from domain.transitions import PAUSED_STATUSES, Action, clock_transition, transition
 from statute import (
-    CalendarData,
     CalendarError,
     ClockEventKind,
     ClockState,
     ExtensionKind,
     WorkingDayCalendar,
-    calendar_for,
+    calendar_data_from_json,
+    calendar_from_json,
     get_regime,
     local_date,
 )
@@ -104,6 +104,8 @@ class CaseFile:
             self.state.started_at = now()
             self.state.calendar = inp.calendar
         self._calendar_cache: tuple[int, WorkingDayCalendar] | None = None
+        self._clock_cache: tuple[tuple[object, ...], ClockState] | None = None
+        self._view_cache: tuple[tuple[object, ...], CaseView] | None = None
         self._unnoted: list[CaseProblem] = []
 
     # ---- reading the case ---------------------------------------------------------------------
@@ -121,21 +123,44 @@ class CaseFile:
         data = self.state.calendar or {}
         version = int(str(data.get("version", 0)))
         if self._calendar_cache is None or self._calendar_cache[0] != version:
-            built = calendar_for(self.regime, CalendarData.from_json(data))
+            built = calendar_from_json(self.regime, data)
             self._calendar_cache = (version, built)
         return self._calendar_cache[1]
 
     def clock(self, extra: ClockEventRecord | None = None) -> ClockState:
+        # The clock is a function of the events (only ever appended), the calendar and the
+        # local date: computed once for each, not for every query, wake and view.
+        calendar = self.state.calendar or {}
+        key = (
+            len(self.state.clock_events),
+            calendar.get("version"),
+            calendar.get("fingerprint"),
+            self.today(),
+        )
+        if extra is None and self._clock_cache is not None and self._clock_cache[0] == key:
+            return self._clock_cache[1]
         records = [*self.state.clock_events, *([extra] if extra else [])]
-        return case_clock(
+        clock = case_clock(
             self.regime, self.intake, self.policy, records, self.calendar(), self.now()
         )
+        if extra is None:
+            self._clock_cache = (key, clock)
+        return clock
 
     def today(self) -> date:
         return local_date(self.now(), self.policy.time_zone)
 
     def view(self) -> CaseView:
-        return case_view(self.intake, self.state, self.clock(), self.policy.time_zone)
+        # Every change bumps the version (reminders are recorded before the bump, so counted
+        # too), and the clock's key says when it moved.
+        clock = self.clock()
+        assert self._clock_cache is not None
+        key = (self.state.version, len(self.state.reminders), self._clock_cache[0])
+        if self._view_cache is not None and self._view_cache[0] == key:
+            return self._view_cache[1]
+        view = case_view(self.intake, self.state, clock, self.policy.time_zone)
+        self._view_cache = (key, view)
+        return view
 
     def issued_in_time(self) -> bool | None:
         return on_time(self.state.issued_at, self.clock(), self.policy.time_zone)[0]
@@ -486,11 +511,11 @@ class CaseFile:
         the case keeps the one it has.
         """
         before = self.state.calendar
-        before_cal = CalendarData.from_json(before or {})
+        before_cal = calendar_data_from_json(before or {})
         before_due = self.clock().due_date
         self.state.calendar = calendar
         try:
-            after_cal = CalendarData.from_json(calendar)
+            after_cal = calendar_data_from_json(calendar)
             after_due = self.clock().due_date
             due_dates = [self._task_due(t.routed_on) for t in open_tasks(self.state.tasks)]
         except CalendarError as exc:

@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         SignOffDecision,
         UpdateResult,
     )
+    from domain.projection import ProjectionBaseline
     from workflows import rules
     from workflows.case_file import CaseFile
     from workflows.rules import Rejected
@@ -63,6 +64,9 @@ IDLE_WAKE = timedelta(days=30)
 # Messages about what happens on a case (acknowledgement, task assigned, sign-offs, response
 # issued…) go to the outbox through send_notification: new commands, so behind a patch.
 NOTIFY_EVENTS_PATCH = "notify-events"
+# The read model gets what changed, with the messages to queue, in one activity
+# (``project_changes``) instead of the whole case each time plus one activity per message.
+LEAN_PROJECTION_PATCH = "lean-projection"
 
 __all__ = ["FoiRequestWorkflow", "Rejected"]
 
@@ -76,6 +80,7 @@ class FoiRequestWorkflow:
         self._projected_version = -1
         self._projected_seq = 0
         self._search_values: dict[str, Any] = {}
+        self._baseline = ProjectionBaseline()
 
     # ---- run ------------------------------------------------------------------------------
 
@@ -92,8 +97,7 @@ class FoiRequestWorkflow:
                 if loaded is not None:
                     case.change_calendar(version, loaded)
             case.check_lapse()
-            await self._send_notices()
-            await self._publish()
+            await self._send_and_publish()
             if case.closed:
                 break
             if self._history_is_long():
@@ -118,8 +122,7 @@ class FoiRequestWorkflow:
             except TimeoutError:
                 await self._send_due_reminders()
         await workflow.wait_condition(workflow.all_handlers_finished)
-        await self._send_notices()
-        await self._publish()
+        await self._send_and_publish()
         return CaseResult(
             reference=case.intake.reference,
             status=case.state.status,
@@ -266,6 +269,43 @@ class FoiRequestWorkflow:
             self._case.reminder_sent(reminder)
         self._case.touch()
 
+    async def _send_and_publish(self) -> None:
+        if workflow.patched(LEAN_PROJECTION_PATCH):
+            await self._project_changes()
+        else:
+            await self._send_notices()
+            await self._publish()
+
+    async def _project_changes(self) -> None:
+        """Queue the messages actions called for and project what changed, in one activity;
+        refresh search attributes when they moved."""
+        case = self._case
+        view = case.view()
+        self._upsert_search_attributes(view)
+        notices = case.pending_notices()
+        if view.version == self._projected_version and not notices:
+            return
+        changes = self._baseline.changes(view)
+        changes.timeline = [e for e in view.timeline if e.seq > self._projected_seq]
+        changes.notices = notices
+        await workflow.execute_activity_method(
+            CaseActivities.project_changes,
+            changes,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            retry_policy=ACTIVITY_RETRY,
+        )
+        self._baseline.sent()
+        for notice in notices:
+            case.notice_sent(notice)  # handlers only append: the ones sent are still there
+        self._projected_version = view.version
+        self._projected_seq = view.timeline[-1].seq if view.timeline else 0
+
+    def _upsert_search_attributes(self, view: CaseView) -> None:
+        values = case_search_values(view)
+        if values != self._search_values:
+            workflow.upsert_search_attributes(search_attribute_updates(values))
+            self._search_values = values
+
     async def _send_notices(self) -> None:
         """Hand the messages actions called for to the outbox, oldest first."""
         case = self._case
@@ -286,12 +326,10 @@ class FoiRequestWorkflow:
             case.notice_sent(notice)
 
     async def _publish(self) -> None:
-        """Project the case to the store and refresh search attributes when anything changed."""
+        """Before ``LEAN_PROJECTION_PATCH``: the whole case to the store (new timeline entries
+        only) and search attributes refreshed when anything changed."""
         view = self._case.view()
-        values = case_search_values(view)
-        if values != self._search_values:
-            workflow.upsert_search_attributes(search_attribute_updates(values))
-            self._search_values = values
+        self._upsert_search_attributes(view)
         if view.version != self._projected_version:
             # The store appends timeline entries by seq: send only the new ones, so histories
             # grow with the case rather than with its square.

@@ -10,9 +10,17 @@ from sqlalchemy import Engine, func, select, text
 from sqlmodel import SQLModel, col
 
 from domain.case import CaseStatus, CaseView, ExemptionClaim
+from domain.projection import ProjectionBaseline, complete_changes
 from store.db import session_scope
-from store.models import AuditRow, CaseRow, DocumentRow, ExemptionClaimRow
-from store.projection import apply_case_view
+from store.models import (
+    AuditRow,
+    CaseRow,
+    DisclosureRow,
+    DocumentRow,
+    ExemptionClaimRow,
+    SignOffRow,
+)
+from store.projection import apply_case_view, write_changes
 from store.rebuild import Snapshot, case_snapshot, view_snapshot
 
 from case_factory import REQUESTER, make_view
@@ -181,3 +189,54 @@ def test_claims_are_kept_as_their_regimes_catalogue_keys(engine: Engine) -> None
             select(col(ExemptionClaimRow.section)).order_by(col(ExemptionClaimRow.section))
         ).all()
     assert sections == ["12(5)(a)", "13"]
+
+
+def test_projections_of_changes_end_where_whole_views_do_and_keep_rows_in_place(
+    engine: Engine,
+) -> None:
+    # The workflow's path: the first projection of a run is complete, then only what changed.
+    baseline = ProjectionBaseline()
+    sizes = []
+    sign_off_ids: set[int | None] = set()
+    for version in range(1, 8):
+        view = make_view(version=version)
+        changes = baseline.changes(view)
+        changes.timeline = view.timeline[-1:]
+        sizes.append(len(changes.model_dump_json()))
+        with session_scope(engine) as session:
+            assert write_changes(session, changes) is True
+            sign_off_ids |= {
+                s.id for s in session.scalars(select(SignOffRow)).all() if s.section == "31"
+            }
+        baseline.sent()
+        assert snapshot(engine) == view_snapshot(view)
+    assert audit_seqs(engine) == list(range(1, 8))
+    # The s31 sign-off was decided (v4) and stayed one row, updated where it was.
+    assert len(sign_off_ids) == 1
+    # Nothing changed but the case row and one timeline entry: far smaller than the case.
+    assert sizes[-1] < len(make_view(version=7).model_dump_json()) / 3
+
+
+def test_a_complete_projection_removes_rows_it_does_not_list(engine: Engine) -> None:
+    apply(engine, make_view(version=5))
+    fresh = make_view(version=6).model_copy(update={"sign_offs": [], "reminders": []})
+    with session_scope(engine) as session:
+        write_changes(session, complete_changes(fresh))
+    assert snapshot(engine) == view_snapshot(fresh)
+
+
+def test_the_disclosure_log_gets_the_letter_an_earlier_projection_carried(engine: Engine) -> None:
+    baseline = ProjectionBaseline()
+    drafted = make_view(version=5)
+    with session_scope(engine) as session:
+        write_changes(session, baseline.changes(drafted))
+    baseline.sent()
+    issued = make_view(version=6, response=drafted.response)
+    changes = baseline.changes(issued)
+    assert changes.response is None  # unchanged since v5
+    assert changes.issued is not None and changes.issued.response is not None
+    assert changes.issued.response.text == ""  # not carried twice
+    with session_scope(engine) as session:
+        write_changes(session, changes)
+        row = session.get(DisclosureRow, REF)
+        assert row is not None and row.response_text == "Draft response (v5)"

@@ -36,6 +36,7 @@ from domain.messages import (
     RouteQuestions,
     SignOffDecision,
 )
+from domain.projection import CaseChanges
 from services.temporal import start_case
 from settings import get_settings
 from statute import CalendarData, packaged_calendar
@@ -230,7 +231,9 @@ class RecordingOutbox:
 
 @dataclass
 class RecordingReadModel:
+    outbox: RecordingOutbox = field(default_factory=RecordingOutbox)
     views: dict[str, CaseView] = field(default_factory=dict)
+    changes: dict[str, list[CaseChanges]] = field(default_factory=dict)
 
     def apply(self, view: CaseView) -> bool:
         held = self.views.get(view.reference)
@@ -239,6 +242,22 @@ class RecordingReadModel:
         timeline = [*(held.timeline if held else []), *view.timeline]
         self.views[view.reference] = view.model_copy(update={"timeline": timeline})
         return True
+
+    def apply_changes(self, changes: CaseChanges) -> bool:
+        """Messages go to ``outbox``; the projection is kept as received, by reference."""
+        for notice in changes.notices:
+            self.outbox.enqueue(notice)
+        held = self.changes.get(changes.reference)
+        if held and held[-1].version >= changes.version:
+            return False
+        self.changes.setdefault(changes.reference, []).append(changes)
+        return True
+
+    def status(self, reference: str) -> str:
+        """The status the read model holds for ``reference``."""
+        if reference in self.changes:
+            return self.changes[reference][-1].case.status
+        return str(self.views[reference].status)
 
 
 class ManualClock:

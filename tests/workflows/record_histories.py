@@ -1,4 +1,5 @@
-"""Record the histories that replay tests guard: `make histories` (commit the JSON it writes).
+"""Record the histories that replay tests guard: `make histories` (commit the JSON it writes);
+``python tests/workflows/record_histories.py NAME…`` records only those scenarios.
 
 Re-record only for a deliberate, patched change; the committed files are what deployed workers
 have written, and the current code must still replay them.
@@ -91,6 +92,8 @@ async def seed_late_after_clarification(env: WorkflowEnvironment, handle: Handle
 SCENARIOS: dict[str, Callable[[WorkflowEnvironment, Handle], Awaitable[None]]] = {
     "seed_on_time": seed_on_time,
     "seed_late_after_clarification": seed_late_after_clarification,
+    # The seed case once projections carry only changes (the lean-projection patch).
+    "seed_lean_projection": seed_on_time,
 }
 
 
@@ -155,7 +158,13 @@ async def review_complaint_complied(env: WorkflowEnvironment, worker: Any) -> Wo
     return await review.fetch_history()
 
 
-async def main() -> None:
+async def main(names: list[str]) -> None:
+    """Record the scenarios ``names`` (every one when empty)."""
+    unknown = set(names) - set(SCENARIOS) - {"review"}
+    if unknown:
+        raise SystemExit(
+            f"error: no scenario {', '.join(sorted(unknown))} (known: {list(SCENARIOS)})"
+        )
     settings = get_settings()
     migrate(settings.database_url)
     test_server = str(Path(sys.executable).parent / "temporal-test-server")
@@ -170,12 +179,14 @@ async def main() -> None:
         with ThreadPoolExecutor(4) as executor:
             activities = store_activities(settings)
             async with build_worker(env.client, "record", executor, activities) as worker:
-                if sys.argv[1:] == ["review"]:  # the review stage's history only
+                if names == ["review"]:  # the review stage's history only
                     history = await review_complaint_complied(env, worker)
                     (HISTORIES / "review_complaint_complied.json").write_text(history.to_json())
                     print(f"recorded review_complaint_complied: {len(history.events)} events")
                     return
                 for name, scenario in SCENARIOS.items():
+                    if names and name not in names:
+                        continue
                     handle = await start_seed(
                         env.client, worker.task_queue, await env.get_current_time()
                     )
@@ -190,7 +201,7 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main(sys.argv[1:]))
     sys.stdout.flush()
     # The histories are written; skip finalisation, which can abort while the Temporal core
     # runtime's threads are alive.

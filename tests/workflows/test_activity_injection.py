@@ -40,7 +40,8 @@ async def test_a_worker_runs_a_case_on_the_activities_it_is_given(
     holiday = foia.add_working_days(received.date(), 3)
     # A version only this worker knows: the case must count on it.
     v2 = packaged.with_proclaimed(holiday, [NORTHERN_IRELAND], "Proclaimed", version=2)
-    outbox, read_model = RecordingOutbox(), RecordingReadModel()
+    outbox = RecordingOutbox()
+    read_model = RecordingReadModel(outbox)
     activities = CaseActivities(MemoryCalendars(packaged, v2), outbox, read_model)
     intake = seed_intake(received)
     ref = intake.reference
@@ -70,9 +71,12 @@ async def test_a_worker_runs_a_case_on_the_activities_it_is_given(
             f"Q1 is due from your unit on {task.internal_due}",
         )
         view = await state_of(handle)
-        projected = read_model.views[ref]
-        assert projected.version == view.version and projected.status == CaseStatus.IN_PROGRESS
-        assert [e.seq for e in projected.timeline] == [e.seq for e in view.timeline]
+        # Each projection carries what changed: together they hold the whole timeline once.
+        projected = read_model.changes[ref]
+        assert projected[0].complete and not any(p.complete for p in projected[1:])
+        assert projected[-1].version == view.version
+        assert read_model.status(ref) == CaseStatus.IN_PROGRESS
+        assert [e.seq for p in projected for e in p.timeline] == [e.seq for e in view.timeline]
 
         await handle.execute_update(
             FoiRequestWorkflow.close_case, CloseCase(actor=OFFICER, reason="test finished")
@@ -80,7 +84,7 @@ async def test_a_worker_runs_a_case_on_the_activities_it_is_given(
         with env.auto_time_skipping_disabled():
             result = await handle.result()
         assert result.status == CaseStatus.WITHDRAWN
-        assert read_model.views[ref].status == CaseStatus.WITHDRAWN
+        assert read_model.status(ref) == CaseStatus.WITHDRAWN
 
 
 async def opened(handle: WorkflowHandle[Any, Any]) -> None:

@@ -23,6 +23,7 @@ def test_histories_are_committed() -> None:
         "seed_on_time",
         "seed_late_after_clarification",
         "review_complaint_complied",  # ReviewWorkflow: review, regulator, compliance, closed
+        "seed_lean_projection",
     }
 
 

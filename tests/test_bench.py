@@ -1,0 +1,61 @@
+"""The benchmarks stay runnable: ``python -m bench`` finds them, and their reports print every
+figure. (Their figures are never asserted: ``make bench`` runs them, not ``make test``.)"""
+
+from __future__ import annotations
+
+from bench.__main__ import discover
+from bench.calendar_replan import report as replan_report
+from bench.lifecycle import report as lifecycle_report
+
+
+def test_make_bench_finds_every_benchmark() -> None:
+    assert {"deadlines", "store_dashboard", "lifecycle", "calendar_replan"} <= {
+        name for name, _ in discover()
+    }
+
+
+def test_the_lifecycle_report_prints_each_figure_against_the_skeleton() -> None:
+    latency = {"n": 5, "p50_ms": 20.0, "p95_ms": 30.0, "p99_ms": 31.0, "max_ms": 31.0}
+    text = lifecycle_report(
+        {
+            "sizes": {"cases": 2, "concurrency": 1},
+            "throughput": {"seed_cases_per_s": 1.9, "skeleton_cases_per_s": 2.0, "ratio": 0.95},
+            "worker_cpu_per_case_s": {"seed": 0.2, "skeleton": 0.1, "ratio": 2.0},
+            "worker_rss_mib": {"seed": 150, "skeleton": 130},
+            "history": {
+                "bytes_per_case": 51200,
+                "events_per_case": 120,
+                "bytes_by_kind": {"activity input: project_changes": 25600},
+            },
+            "answer_latency_ms": {"1": {**latency, "api_cpu_ms": 9.0, "worker_cpu_ms": 4.0}},
+            "calls_per_case": {"seed case": {"updates": 12}, "skeleton": {"updates": 12}},
+        }
+    )
+    assert "0.95x" in text and "2.00x" in text
+    assert "50.0 KiB, 120 events" in text
+    assert "activity input: project_changes" in text and "50%" in text
+    assert "p50 20 / p95 30 / p99 31 ms" in text
+
+
+def test_the_replan_report_prints_time_queries_and_memory() -> None:
+    latency = {"n": 40, "p50_ms": 12.0, "p95_ms": 80.0, "p99_ms": 90.0, "max_ms": 95.0}
+    text = replan_report(
+        {
+            "sizes": {"cases": 1000},
+            "start": {"started_per_s": 60.0, "started_and_projected_per_s": 55.0},
+            "replan": {"seconds": 30.5, "half_seconds": 12.0, "worker_cpu_s": 20.0},
+            "queries_idle_ms": latency,
+            "queries_during_replan_ms": latency,
+            "query_failures": 0,
+            "rss_mib": {
+                "worker_open": 300,
+                "worker_peak": 350,
+                "dev_server_open": 400,
+                "dev_server_after": 420,
+            },
+            "batch_rps": 200,
+        }
+    )
+    assert "re-plans 1,000 open cases" in text and "30.5 s" in text
+    assert "p50 12 / p95 80 / max 95 ms (n=40, 0 failed)" in text
+    assert "300 / 350 MiB" in text
