@@ -50,6 +50,7 @@ PURE_WORKFLOW_MODULES = (
     "workflows.letter",
     "workflows.policy",
     "workflows.reminders",
+    "workflows.review_file",
     "workflows.rules",
     "workflows.search_attributes",
     "workflows.sign_offs",
