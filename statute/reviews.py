@@ -23,9 +23,16 @@ from statute.regimes import (
 # A decision notice's steps are usually to be taken within 35 calendar days of the notice (the
 # ICO's and the Scottish Commissioner's standard wording); the notice may set another date.
 COMPLIANCE_CALENDAR_DAYS = 35
-# An appeal against a decision notice: 28 days from the notice (First-tier Tribunal rules, r22;
-# under FOISA s56, 42 days to the Court of Session — foiflow counts the 28 its brief names).
+# An appeal against a decision notice: 28 days from the notice to the First-tier Tribunal (FOIA
+# s57, EIR reg 18; Tribunal Procedure Rules r22); under FOISA s56, 42 days to the Court of
+# Session (Rules of the Court of Session, r41.20).
 APPEAL_CALENDAR_DAYS = 28
+FOISA_APPEAL_CALENDAR_DAYS = 42
+
+
+def appeal_days(regime: str) -> int:
+    """Calendar days from a decision notice in which it may be appealed, under ``regime``."""
+    return FOISA_APPEAL_CALENDAR_DAYS if regime == FOISA.code else APPEAL_CALENDAR_DAYS
 
 
 def review_window(regime: str) -> Regime:

@@ -42,8 +42,8 @@ from domain.review import (
 from statute import CalendarData, WorkingDayCalendar, calendar_for, local_date
 from statute.exemptions import Role, review_route_for
 from statute.reviews import (
-    APPEAL_CALENDAR_DAYS,
     COMPLIANCE_CALENDAR_DAYS,
+    appeal_days,
     review_clock,
     review_extension_limit,
     review_window,
@@ -472,7 +472,7 @@ class ReviewFile:
         stage.decision = inp.decision
         stage.notice_reference = inp.notice_reference.strip()
         stage.steps = inp.steps.strip()
-        stage.appeal_by = inp.issued_on + timedelta(days=APPEAL_CALENDAR_DAYS)
+        stage.appeal_by = inp.issued_on + timedelta(days=appeal_days(self.inp.regime))
         words = (
             f"decision notice of {inp.issued_on}: complaint {inp.decision.value.replace('_', ' ')}"
         )

@@ -11,8 +11,10 @@ import pytest
 from domain.case import Actor
 from domain.review import (
     ExtendReview,
+    NoticeDecision,
     Participants,
     RecordComplaint,
+    RecordDecisionNotice,
     RequestReview,
     ReviewInput,
 )
@@ -111,3 +113,20 @@ def test_the_complaint_names_each_regimes_regulator(regime: str, regulator: str)
     review.check_complaint(RecordComplaint(actor=OFFICER, received_on=LATER.date()))
     review.complaint(RecordComplaint(actor=OFFICER, received_on=LATER.date()))
     assert f"complaint to {regulator}" in review.state.timeline[-1].text
+
+
+@pytest.mark.parametrize(("regime", "days"), [("foia", 28), ("eir", 28), ("foisa", 42)])
+def test_a_decision_notice_may_be_appealed_within_each_regimes_window(
+    regime: str, days: int
+) -> None:
+    review = review_file(regime, LATER)
+    review.request(RequestReview(actor=OFFICER, received_on=date(2026, 3, 10)))
+    review.complaint(RecordComplaint(actor=OFFICER, received_on=LATER.date()))
+    notice_on = date(2026, 5, 1)
+    review.decision_notice(
+        RecordDecisionNotice(actor=OFFICER, issued_on=notice_on, decision=NoticeDecision.UPHELD)
+    )
+    assert review.state.regulator is not None
+    # FOIA s57 and EIR reg 18: the First-tier Tribunal, 28 days; FOISA s56: the Court of
+    # Session, 42 days.
+    assert review.state.regulator.appeal_by == notice_on + timedelta(days=days)
