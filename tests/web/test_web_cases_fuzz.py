@@ -243,8 +243,10 @@ async def test_no_generated_request_to_a_case_route_gets_a_server_error(
     requests = sum(n for label, n in counts.items() if not label.startswith("status"))
     print(f"{requests} requests to the case routes: {counts}")
     assert requests >= 1_000, counts
-    # Generated requests got past validation to the services, and reached real cases.
-    assert counts.get("status 200", 0) >= 100 and counts.get("status 404", 0) > 0, counts
+    # Generated requests got past validation to the services, and reached real cases: one in
+    # twenty answered 200 (most review routes meet cases with no review yet: 404 or 409).
+    assert counts.get("status 200", 0) >= requests // 20, counts
+    assert counts.get("status 404", 0) > 0, counts
 
 
 # --- Inputs too big for a case to carry ----------------------------------------------------------
