@@ -2,7 +2,8 @@
 
 What the store keeps that came from the requester: the text of their questions (on each task),
 the letters written to them (case documents, which quote the questions and are addressed to
-them), messages queued to them in the outbox, and any ``requester*`` column of a case's tables.
+them), messages queued to them in the outbox, any ``requester*`` column of a case's tables, and the
+grounds of a review they asked for.
 The period runs from closure: the issue date, or for a withdrawn or lapsed case the time its
 closing was logged. What stays: the reference, dates, outcome, exemptions, timeliness — what the
 statistics and the regulator need — and the audit log, to which each erasure is appended
@@ -22,7 +23,7 @@ from sqlmodel import SQLModel, col
 
 from domain.case import CLOSED_STATUSES, CaseStatus, CaseView
 from store.audit import AuditEntry, append_audit
-from store.models import AuditRow, CaseRow, DocumentRow, OutboxRow, TaskRow
+from store.models import AuditRow, CaseRow, DocumentRow, OutboxRow, ReviewRow, TaskRow
 
 ERASED = "[erased]"
 ERASURE_KIND = "retention.erased"
@@ -147,6 +148,16 @@ def _erase_requester_columns(session: Session, reference: str) -> int:
     return erased
 
 
+def _erase_review_grounds(session: Session, reference: str) -> int:
+    """A review's grounds are what the requester disputes, often in their own words."""
+    review = session.get(ReviewRow, reference)
+    if review is None or review.view.get("grounds") in (None, "", ERASED):
+        return 0
+    review.view = {**review.view, "grounds": ERASED}  # a new dict: the JSON column is rewritten
+    session.add(review)
+    return 1
+
+
 def erase_case(
     session: Session, case: ClosedCase, *, actor: str, retention_years: int, now: datetime
 ) -> Erasure:
@@ -183,7 +194,8 @@ def erase_case(
         questions=int(questions.rowcount),  # type: ignore[attr-defined]
         documents=int(documents.rowcount),  # type: ignore[attr-defined]
         messages=int(messages.rowcount),  # type: ignore[attr-defined]
-        requester_fields=_erase_requester_columns(session, ref),
+        requester_fields=_erase_requester_columns(session, ref)
+        + _erase_review_grounds(session, ref),
     )
     append_audit(
         session,

@@ -21,7 +21,7 @@ from services.errors import Rejected
 from services.retention import erase_expired
 from store.audit import verify_audit
 from store.db import session_scope
-from store.models import AuditRow
+from store.models import AuditRow, ReviewRow
 from store.outbox import enqueue_notification
 from store.projection import apply_case_view
 from store.rebuild import rebuild_read_model
@@ -240,3 +240,24 @@ def test_every_requester_column_is_erased_by_name() -> None:
         if "requester" in c.name
     }
     assert holding <= covered, f"not erased at retention: {sorted(holding - covered)}"
+
+
+def test_a_reviews_grounds_are_erased_with_the_rest(engine: Engine) -> None:
+    _store(engine)
+    grounds = "The requester says s31 cannot cover the totals they asked for."
+    with session_scope(engine) as session:
+        for ref in (OLD_ISSUED, RECENT_ISSUED):
+            view = {"reference": ref, "stage": "decided", "grounds": grounds, "outcome": "upheld"}
+            session.add(
+                ReviewRow(reference=ref, version=3, regime="foia", stage="decided", view=view)
+            )
+
+    report = erase_expired(engine, actor="cli:records", now=NOW)
+    old = next(e for e in report.erased if e.reference == OLD_ISSUED)
+    assert old.requester_fields == 1
+    with session_scope(engine) as session:
+        erased, kept = (session.get(ReviewRow, ref) for ref in (OLD_ISSUED, RECENT_ISSUED))
+        assert erased is not None and kept is not None
+        assert erased.view["grounds"] == ERASED
+        assert erased.view["outcome"] == "upheld"  # what statistics count stays
+        assert kept.view["grounds"] == grounds  # not yet its time
