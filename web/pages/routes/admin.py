@@ -100,9 +100,9 @@ def _page(
     context: Mapping[str, Any],
     *,
     errors: FormErrors | None = None,
-    status_code: int = 200,
 ) -> Response:
-    """An admin page: the admin sub-navigation, and the form's errors (``Error: `` titles)."""
+    """An admin page: the admin sub-navigation, and the form's errors (``Error: `` titles; a
+    form shown with errors answers 422)."""
     path = request.url.path
     sub_navigation = [
         {"text": label, "href": href, "active": path == href or path.startswith(href + "/")}
@@ -117,7 +117,7 @@ def _page(
             "role_names": ROLE_NAMES,
             **context,
         },
-        status_code=status_code,
+        status_code=422 if errors else 200,
     )
 
 
@@ -193,7 +193,6 @@ def _unit_form(
         "pages/admin/unit_form.html",
         {"values": values, "unit_id": unit_id, "managers": _managers(rt, session)},
         errors=errors,
-        status_code=422 if errors else 200,
     )
 
 
@@ -314,7 +313,6 @@ def _user_form(
             "myself": user_id == session.actor.user_id,
         },
         errors=errors,
-        status_code=422 if errors else 200,
     )
 
 
@@ -406,7 +404,6 @@ def _password_form(
         "pages/admin/password.html",
         {"subject": user, "new": new, "min_length": MIN_PASSWORD_LENGTH},
         errors=errors,
-        status_code=422 if errors else 200,
     )
 
 
@@ -484,7 +481,6 @@ def _rule_form(
         "pages/admin/rule_form.html",
         {"values": values, "rule_id": rule_id, "unit_choices": unit_choices},
         errors=errors,
-        status_code=422 if errors else 200,
     )
 
 
@@ -602,7 +598,6 @@ def _sign_off_form(
             "statutory": STATUTORY_SIGN_OFF.get(provision.section),
         },
         errors=errors,
-        status_code=422 if errors else 200,
     )
 
 
@@ -712,7 +707,6 @@ def _settings_page(
         "pages/admin/settings.html",
         {"values": values, "saved": saved, "signing_roles": SIGNING_ROLES},
         errors=errors,
-        status_code=422 if errors else 200,
     )
 
 
@@ -809,7 +803,6 @@ def _calendars_page(
             "told": told,
         },
         errors=errors,
-        status_code=422 if errors else 200,
     )
 
 
