@@ -420,7 +420,7 @@ class Identity:
         ``foiflow up`` again prints the same logins; a password changed since is left out.
         """
         path = self.settings.ensure_data_dir() / DEMO_LOGINS_FILE
-        known = _read_demo_logins(path)
+        known = read_demo_logins(path)
         logins: list[DemoLogin] = []
         with session_scope(self.engine) as session:
             users = [u for u in rows.all_users(session) if u.active]
@@ -479,7 +479,8 @@ def demo_logins(settings: Settings) -> list[DemoLogin]:
     return Identity(get_engine(settings.database_url), settings).ensure_demo_logins()
 
 
-def _read_demo_logins(path: Path) -> dict[str, str]:
+def read_demo_logins(path: Path) -> dict[str, str]:
+    """The demo passwords by username, from the file ``foiflow up`` wrote (empty if none)."""
     try:
         text = path.read_text("utf-8")
     except FileNotFoundError:

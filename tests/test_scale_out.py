@@ -39,7 +39,7 @@ from sqlmodel import col
 
 from delivery.hours import WorkingHours
 from delivery.sink import Mailbox, MailSink, SinkHandler
-from services.identity import Identity
+from services.identity import DEMO_LOGINS_FILE, Identity, read_demo_logins
 from services.temporal import case_state, connect
 from settings import Settings, get_settings
 from statute import calendar_for, packaged_calendar
@@ -415,10 +415,7 @@ async def test_two_workers_two_web_apps_and_a_dispatcher_survive_a_kill(
         _wait(lambda port=port: _web_ready(port), READY_S, f"web app on {port} not ready", stack)
     _wait(lambda: _workers_polling(stack), READY_S, "the workers did not poll", stack)
     stack.check_running("temporal", "worker-1", "worker-2", "web-1", "web-2", "dispatcher")
-    passwords = {
-        row.split(",")[0]: row.split(",")[2]
-        for row in (stack.tmp / "demo-logins.csv").read_text("utf-8").splitlines()[1:]
-    }
+    passwords = read_demo_logins(stack.tmp / DEMO_LOGINS_FILE)
     ready = time.monotonic() - began
 
     async with httpx.AsyncClient(timeout=REQUEST_S) as client:

@@ -9,11 +9,12 @@ never a downloaded browser.
 from __future__ import annotations
 
 import asyncio
-import csv
 import sys
 from pathlib import Path
 
 from playwright.async_api import Browser, async_playwright
+
+from services.identity import DEMO_LOGINS_FILE, read_demo_logins
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "screenshots"
@@ -25,11 +26,6 @@ SHOTS = (
     ("case-page.png", "aisha-rahman", f"/cases/{SEED_CASE}"),
     ("dashboard.png", "olivia-grant", "/dashboard"),
 )
-
-
-def demo_passwords(data_dir: Path) -> dict[str, str]:
-    with (data_dir / "demo-logins.csv").open(encoding="utf-8") as rows:
-        return {row["username"]: row["password"] for row in csv.DictReader(rows)}
 
 
 async def shoot(browser: Browser, base_url: str, user: str, password: str, path: str) -> bytes:
@@ -49,7 +45,9 @@ async def shoot(browser: Browser, base_url: str, user: str, password: str, path:
 
 
 async def main(base_url: str, data_dir: Path) -> None:
-    passwords = demo_passwords(data_dir)
+    passwords = read_demo_logins(data_dir / DEMO_LOGINS_FILE)
+    if not passwords:
+        raise SystemExit(f"no demo logins in {data_dir / DEMO_LOGINS_FILE}: is `make run` up?")
     OUT.mkdir(parents=True, exist_ok=True)
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
