@@ -57,7 +57,12 @@ def case_snapshot(session: Session, reference: str) -> Snapshot | None:
     wanted = case_values_keys()
     snapshot: Snapshot = {"case": {k: case[k] for k in wanted}}
     for name, table in CHILD_TABLES.items():
-        rows = session.execute(select(table).where(table.c.reference == reference)).mappings()
+        # In a stable order: an upserted row may move on PostgreSQL's heap (claims and
+        # sign-offs in the order first projected, by id; tasks by question; reminders by key).
+        order = [table.c.id] if "id" in table.c else list(table.primary_key.columns)
+        rows = session.execute(
+            select(table).where(table.c.reference == reference).order_by(*order)
+        ).mappings()
         snapshot[name] = [{k: v for k, v in row.items() if k != "id"} for row in rows]
     latest = latest_document(session, reference, RESPONSE_DOCUMENT)
     snapshot["response"] = None if latest is None else latest.text
