@@ -219,12 +219,22 @@ def allows(action: Action, status: CaseStatus, roles: Iterable[Role]) -> bool:
     return status in row.allowed_in and not row.roles.isdisjoint(roles)
 
 
-def refusal(action: Action, status: CaseStatus, actor: Actor) -> str | None:
-    """Why the table refuses ``action`` to ``actor`` now, naming the field; None when allowed."""
+def role_refusal(action: Action, actor: Actor) -> str | None:
+    """Why the table never lets ``actor``'s roles take ``action``, in any state (``actor: …``);
+    None when some state allows it."""
     row = _BY_ACTION[action]
     if row.roles.isdisjoint(actor.roles):
         needed = " or ".join(sorted(r.value for r in row.roles))
         return f"actor: {actor.user_id} is not a {needed} and cannot {row.refused_as}"
+    return None
+
+
+def refusal(action: Action, status: CaseStatus, actor: Actor) -> str | None:
+    """Why the table refuses ``action`` to ``actor`` now, naming the field; None when allowed."""
+    row = _BY_ACTION[action]
+    by_role = role_refusal(action, actor)
+    if by_role is not None:
+        return by_role
     if status not in row.allowed_in:
         if status in CLOSED_STATUSES:
             return f"status: the case is {status.value} and can no longer change"

@@ -343,6 +343,21 @@ def _visible_to(actor: Actor) -> ColumnElement[bool] | None:
     return or_(*clauses) if clauses else false()
 
 
+async def known_in_store(ctx: ServiceContext, reference: str, actor: Actor) -> bool:
+    """Whether the read model already shows ``actor`` the case (in their lists and inbox).
+
+    False says nothing either way (the store may not have caught up yet): ask the workflow."""
+    visible = _visible_to(actor)
+
+    def read(session: Session) -> bool:
+        found = select(col(CaseRow.reference)).where(col(CaseRow.reference) == reference)
+        if visible is not None:
+            found = found.where(visible)
+        return session.execute(found.limit(1)).first() is not None
+
+    return await in_store(ctx.engine, read)
+
+
 async def find_cases(ctx: ServiceContext, query: CaseQuery) -> CasePage:
     """A page of the cases the actor may know, soonest due first (paused ones last), filtered;
     read from the store's read model, so a list never waits on Temporal."""

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from pydantic import SecretStr, ValidationError
@@ -37,9 +38,12 @@ from domain.case import CasePolicy
 from domain.messages import RequestInput
 from services.errors import Rejected, Unavailable
 from services.payload_codec import (
+    COMPRESSION,
+    ENCODING,
     ENCRYPTED,
     KEY_ID,
     PAYLOAD_KEYS_FILE,
+    ZLIB,
     PayloadKeyError,
     codec_exchange,
     data_converter,
@@ -184,6 +188,7 @@ async def test_temporal_holds_no_requester_data_in_clear(
     unencrypted = [p for p in payloads if p.metadata.get("encoding") != ENCRYPTED]
     assert not unencrypted, f"{len(unencrypted)} payloads in clear: {unencrypted[:1]}"
     assert {p.metadata[KEY_ID] for p in payloads} == {b"tests"}
+    assert any(p.metadata.get(COMPRESSION) == ZLIB for p in payloads)  # the big ones
     with pytest.raises(Exception, match="binary/encrypted"):
         await plain.get_workflow_handle(handle.id).query("state")
 
@@ -343,6 +348,42 @@ def test_without_keys_one_is_generated_once_into_the_data_directory(tmp_path: Pa
     path.write_text("half a key\n")
     with pytest.raises(Unavailable, match="holds no usable payload key"):
         payload_keyring(settings)
+
+
+async def test_big_payloads_are_compressed_before_they_are_sealed() -> None:
+    data = converter(KEY_A)
+    answer = {
+        "kind": "exempt",
+        "reasoning": "Disclosure would prejudice the prevention of crime. " * 40,
+    }
+    [big] = await data.encode([answer])
+    plain = (await pydantic_data_converter.encode([answer]))[0]
+    assert big.metadata[COMPRESSION] == ZLIB
+    assert len(big.data) * 5 < len(plain.data)  # what the history stores for it
+    assert await data.decode([big], [dict]) == [answer]
+
+    [small] = await data.encode([{"version": 3}])
+    assert COMPRESSION not in small.metadata
+    assert await data.decode([small], [dict]) == [{"version": 3}]
+
+    # The flag is sealed with the payload: removed, it is refused, never inflated wrongly.
+    stripped = Payload(metadata={ENCODING: ENCRYPTED, KEY_ID: b"a"}, data=big.data)
+    with pytest.raises(PayloadKeyError, match="does not decrypt with the key listed"):
+        await data.decode([stripped], [dict])
+    unknown = Payload(metadata={**big.metadata, COMPRESSION: b"zstd"}, data=big.data)
+    with pytest.raises(PayloadKeyError, match="compressed with b'zstd'"):
+        await data.decode([unknown], [dict])
+
+
+async def test_payloads_sealed_before_compression_still_decode() -> None:
+    # As every payload in a history written by the release before compression was sealed.
+    plain = (await pydantic_data_converter.encode([{"text": "word " * 200}]))[0]
+    nonce = b"\x01" * 12
+    sealed = AESGCM(b"key A".ljust(32, b"-")).encrypt(
+        nonce, plain.SerializeToString(), b"foiflow-payload-v1:a"
+    )
+    old = Payload(metadata={ENCODING: ENCRYPTED, KEY_ID: b"a"}, data=nonce + sealed)
+    assert await converter(KEY_A).decode([old], [dict]) == [{"text": "word " * 200}]
 
 
 async def test_the_codec_exchange_refuses_what_it_cannot_serve() -> None:

@@ -1,5 +1,9 @@
 """Dependencies every route uses: the runtime, who is calling, and what their role allows.
 
+Those that only read the request or the runtime are ``async def``: FastAPI runs a plain ``def``
+dependency in its thread pool, a hop per dependency per request that costs more than the work.
+Those that read the database (the caller's token or session) stay ``def`` and go to the pool.
+
 In the style of the FastAPI full-stack template: ``Annotated`` aliases that routes take as
 parameters::
 
@@ -16,7 +20,7 @@ in ``X-CSRF-Token``). No body field or query option chooses it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, cast
 
@@ -40,21 +44,21 @@ bearer_scheme = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 session_scheme = APIKeyCookie(name=SESSION_COOKIE, auto_error=False)
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     return cast(Runtime, request.app.state.runtime)
 
 
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_settings(rt: RuntimeDep) -> Settings:
+async def get_settings(rt: RuntimeDep) -> Settings:
     return rt.settings
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def client_address(request: Request) -> str:
+async def client_address(request: Request) -> str:
     """The caller's address as the server sees it (behind a proxy, run uvicorn with
     ``--proxy-headers`` and ``--forwarded-allow-ips`` so this is the client, not the proxy)."""
     return request.client.host if request.client else "unknown"
@@ -93,14 +97,14 @@ def get_caller(
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-def current_user(caller: CallerDep) -> Actor:
+async def current_user(caller: CallerDep) -> Actor:
     return caller.actor
 
 
 CurrentUser = Annotated[Actor, Depends(current_user)]
 
 
-def require_roles(*roles: Role) -> Callable[[Actor], Actor]:
+def require_roles(*roles: Role) -> Callable[[Actor], Awaitable[Actor]]:
     """A dependency admitting callers with any of ``roles`` (403 otherwise)::
 
     ApproverUser = Annotated[Actor, Depends(require_roles(Role.SENIOR_OFFICER, Role.DPO))]
@@ -108,7 +112,7 @@ def require_roles(*roles: Role) -> Callable[[Actor], Actor]:
     allowed = frozenset(roles)
     names = " or ".join(sorted(r.value for r in allowed))
 
-    def dependency(actor: CurrentUser) -> Actor:
+    async def dependency(actor: CurrentUser) -> Actor:
         if allowed.isdisjoint(actor.roles):
             held = ", ".join(r.value for r in actor.roles) or "no role"
             raise Forbidden(f"this needs the {names} role; you have {held}")
@@ -160,7 +164,7 @@ def clear_session_cookie(response: Response, settings: Settings) -> None:
 # --- Optimistic concurrency: If-Match --------------------------------------------------------
 
 
-def if_match_version(
+async def if_match_version(
     if_match: Annotated[
         str | None,
         Header(

@@ -63,7 +63,7 @@ def _response(stored: StoredResponse) -> JSONResponse:
     return JSONResponse(stored.body, status_code=stored.status_code, headers=headers)
 
 
-def get_idempotency(
+async def get_idempotency(
     request: Request,
     rt: RuntimeDep,
     actor: CurrentUser,

@@ -8,7 +8,7 @@ hidden ``csrf_token`` field and ``CheckedForm`` verifies that field.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -63,14 +63,14 @@ def page_session(request: Request, rt: RuntimeDep) -> PageSession:
 SignedIn = Annotated[PageSession, Depends(page_session)]
 
 
-def page_roles(*roles: Role) -> Callable[[PageSession], PageSession]:
+def page_roles(*roles: Role) -> Callable[[PageSession], Awaitable[PageSession]]:
     """A dependency admitting people with any of ``roles``; a 403 page for anyone else::
 
     UnitPerson = Annotated[PageSession, Depends(page_roles(*UNIT_ROLES))]
     """
     allowed = frozenset(roles)
 
-    def dependency(session: SignedIn) -> PageSession:
+    async def dependency(session: SignedIn) -> PageSession:  # no thread hop: reads nothing
         if allowed.isdisjoint(session.actor.roles):
             raise Forbidden("this page is for other roles than yours")
         return session
