@@ -193,7 +193,7 @@ async def start_case(
     _may_start(ctx)
     intake = build_intake(request_document, received_at, None)
     policy = await _case_policy(ctx)
-    await _opening_clock(ctx, intake, policy)  # before a reference is used up
+    opening = await _opening_clock(ctx, intake, policy)  # before a reference is used up
     key = intake_key(intake.received_at, intake.request_text)
     given = None if intake.reference == PENDING else intake.reference
     reference, existing = await _register(ctx, key, given, intake.received_at.year)
@@ -209,6 +209,10 @@ async def start_case(
         handle = await temporal.start_case(
             ctx.client, inp, ctx.settings.task_queue, calendar_versions(ctx.engine)
         )
+    if not existing:
+        # A new case opens on the clock just computed from the same calendar version, so its
+        # due date is known without waiting for the case's first workflow task to answer.
+        return Started(reference=handle.id, due_date=opening.due_date, existing=False)
     return await _started(ctx, handle.id, existing)
 
 

@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -349,8 +349,12 @@ class CalendarData:
         return changes
 
 
+@cache
 def packaged_calendar() -> CalendarData:
-    """The GOV.UK snapshot shipped with foiflow (2012 onwards), version 1."""
+    """The GOV.UK snapshot shipped with foiflow (2012 onwards), version 1.
+
+    Decoded once per process: it is every store's version 1 until a second is saved, read for
+    each case started, and the file never changes under a running process."""
     text = resources.files("statute").joinpath("data/bank-holidays.json").read_text("utf-8")
     return CalendarData.from_govuk_feed(
         json.loads(text), version=1, source="packaged GOV.UK snapshot"

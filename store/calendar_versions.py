@@ -8,7 +8,10 @@ edit takes anyway, so two refreshes never claim the same number, on either engin
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import threading
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -32,7 +35,27 @@ def _row(data: CalendarData) -> CalendarVersionRow:
     )
 
 
+# Decoded versions by number, with the stored JSON each came from. A row's content is compared
+# (a dict comparison, cheap) rather than decoded and re-fingerprinted for every case started.
+_decoded: dict[int, tuple[Any, CalendarData]] = {}
+_decoded_lock = threading.Lock()
+_DECODED_VERSIONS = 16
+
+
 def _data(row: CalendarVersionRow) -> CalendarData:
+    with _decoded_lock:
+        cached = _decoded.get(row.version)
+    if cached is not None and cached[0] == row.data and cached[1].fingerprint == row.fingerprint:
+        return cached[1]
+    data = _checked(row)
+    with _decoded_lock:
+        if len(_decoded) >= _DECODED_VERSIONS:
+            _decoded.pop(next(iter(_decoded)))
+        _decoded[row.version] = (copy.deepcopy(row.data), data)
+    return data
+
+
+def _checked(row: CalendarVersionRow) -> CalendarData:
     data = CalendarData.from_json(row.data)
     if data.fingerprint != row.fingerprint or data.version != row.version:
         # The row was edited behind foiflow's back: deadlines computed with it could not be
