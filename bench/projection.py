@@ -65,7 +65,7 @@ def _child(url: str, cases: int) -> dict[str, Any]:
     )
     from store.db import get_engine, migrate, session_scope
 
-    from case_factory import make_view  # type: ignore[import-not-found]
+    from case_factory import make_view  # type: ignore[import-not-found,unused-ignore]
 
     use_audit_keys(AuditKeyring(AuditKey(AUDIT_KEY)))
     migrate(url)
