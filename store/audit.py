@@ -29,9 +29,19 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, event, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    bindparam,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -48,6 +58,26 @@ HEADS_LABEL = "chain of heads"
 
 # Chains whose head moved in the session's transaction: recorded in the chain of heads at commit.
 _PENDING = "foiflow.audit.pending_heads"
+
+# Appends run on every projection, so they are Core statements built once (SQLAlchemy caches
+# their compiled form): no ORM objects, no unit of work, one INSERT for a projection's entries.
+_LOG: Table = AuditRow.__table__  # type: ignore[attr-defined]
+_HEADS: Table = AuditHeadRow.__table__  # type: ignore[attr-defined]
+_HEAD_LOG: Table = AuditHeadLogRow.__table__  # type: ignore[attr-defined]
+# FOR UPDATE: appends to one chain queue on its head's row lock (PostgreSQL); different chains
+# never wait on each other. SQLite drops the clause: its writers are serialized at BEGIN.
+_LOCK_HEADS = (
+    select(_HEADS.c.chain, _HEADS.c.last_seq, _HEADS.c.last_hash)
+    .where(_HEADS.c.chain.in_(bindparam("chains", expanding=True)))
+    .with_for_update()
+)
+_MOVE_HEAD = (
+    update(_HEADS)
+    .where(_HEADS.c.chain == bindparam("head_chain"))
+    .values(last_seq=bindparam("new_seq"), last_hash=bindparam("new_hash"))
+)
+_INSERT_ROWS = insert(_LOG)
+_INSERT_RECORDS = insert(_HEAD_LOG)
 
 
 class AuditKeyError(RuntimeError):
@@ -187,21 +217,35 @@ def head_record_hash(
 
 def lock_chain(session: Session, chain: str) -> AuditHeadRow:
     """Lock ``chain``'s head until the transaction ends (creating it when new)."""
-    # Create the head if missing without racing another creator, then lock it: appends to one
-    # chain queue here (PostgreSQL row lock; SQLite writers are already serialized).
-    table = AuditHeadRow.__table__  # type: ignore[attr-defined]
-    session.execute(
-        dialect_insert(session)(table)
-        .values(chain=chain, last_seq=0, last_hash=GENESIS)
-        .on_conflict_do_nothing(index_elements=["chain"])
-    )
-    head = session.execute(
+    _lock_heads(session.connection(), [chain])
+    return session.execute(
         select(AuditHeadRow)
         .where(col(AuditHeadRow.chain) == chain)
-        .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one()
-    return head
+
+
+def _lock_heads(conn: Connection, chains: list[str]) -> dict[str, tuple[int, str]]:
+    """Lock the heads of ``chains`` until the transaction ends, creating the missing ones; each
+    chain's last seq and hash. Lock a transaction's case chains before the chain of heads."""
+    found = _locked(conn, chains)
+    missing = [c for c in chains if c not in found]
+    if missing:
+        # Created without racing another creator (who may be creating it right now), then
+        # locked like the others.
+        conn.execute(
+            dialect_insert(conn)(_HEADS).on_conflict_do_nothing(index_elements=["chain"]),
+            [{"chain": c, "last_seq": 0, "last_hash": GENESIS} for c in missing],
+        )
+        found.update(_locked(conn, missing))
+    return found
+
+
+def _locked(conn: Connection, chains: list[str]) -> dict[str, tuple[int, str]]:
+    return {
+        row.chain: (row.last_seq, row.last_hash)
+        for row in conn.execute(_LOCK_HEADS, {"chains": chains})
+    }
 
 
 def append_audit(session: Session, chain: str, entries: Iterable[AuditEntry]) -> int:
@@ -216,16 +260,17 @@ def append_audit(session: Session, chain: str, entries: Iterable[AuditEntry]) ->
     if chain == HEADS_CHAIN:
         raise ValueError(f"{HEADS_CHAIN!r} is reserved for the chain of heads")
     key = audit_keyring().current  # before any write: no key, no row
-    head = lock_chain(session, chain)
-    added = 0
+    conn = session.connection()
+    last_seq, last_hash = _lock_heads(conn, [chain])[chain]
+    rows: list[dict[str, Any]] = []
     for entry in sorted(pending, key=lambda e: e.seq if e.seq is not None else 0):
-        if entry.seq is not None and entry.seq <= head.last_seq:
+        if entry.seq is not None and entry.seq <= last_seq:
             continue
-        seq = entry.seq if entry.seq is not None else head.last_seq + 1
+        seq = entry.seq if entry.seq is not None else last_seq + 1
         # Rounded to what both engines store, so the hash verifies after the round trip.
         at = entry.at.astimezone(UTC)
         digest = entry_hash(
-            head.last_hash,
+            last_hash,
             chain=chain,
             seq=seq,
             at=at,
@@ -234,25 +279,26 @@ def append_audit(session: Session, chain: str, entries: Iterable[AuditEntry]) ->
             text=entry.text,
             key=key,
         )
-        session.add(
-            AuditRow(
-                chain=chain,
-                seq=seq,
-                at=at,
-                actor=entry.actor,
-                kind=entry.kind,
-                text=entry.text,
-                prev_hash=head.last_hash,
-                hash=digest,
-                alg=key.alg,
-            )
+        rows.append(
+            {
+                "chain": chain,
+                "seq": seq,
+                "at": at,
+                "actor": entry.actor,
+                "kind": entry.kind,
+                "text": entry.text,
+                "prev_hash": last_hash,
+                "hash": digest,
+                "alg": key.alg,
+            }
         )
-        head.last_seq, head.last_hash = seq, digest
-        added += 1
-    session.flush()
-    if added:
-        session.info.setdefault(_PENDING, set()).add(chain)
-    return added
+        last_seq, last_hash = seq, digest
+    if not rows:
+        return 0
+    conn.execute(_INSERT_ROWS, rows)
+    conn.execute(_MOVE_HEAD, {"head_chain": chain, "new_seq": last_seq, "new_hash": last_hash})
+    session.info.setdefault(_PENDING, set()).add(chain)
+    return len(rows)
 
 
 def record_ref_change(session: Session, actor: str, kind: str, text: str) -> None:
@@ -283,50 +329,66 @@ def record_heads(session: Session, chains: Iterable[str]) -> int:
 
     Run at commit (see ``_record_pending_heads``), after every case head the transaction locked,
     so the chain of heads' lock is always taken last and held only for the commit: two
-    transactions never wait on each other in opposite orders.
+    transactions never wait on each other in opposite orders. One statement reads the heads to
+    record (already locked by this transaction) and locks the chain of heads' own; one INSERT
+    writes the records.
     """
     key = audit_keyring().current
-    heads_head = lock_chain(session, HEADS_CHAIN)
-    wanted = [c for c in chains if c != HEADS_CHAIN]
-    if heads_head.last_seq == 0:
+    conn = session.connection()
+    wanted = list(dict.fromkeys(c for c in chains if c != HEADS_CHAIN))
+    heads = _locked(conn, [*wanted, HEADS_CHAIN])
+    if HEADS_CHAIN not in heads:
+        heads.update(_lock_heads(conn, [HEADS_CHAIN]))
+    heads_seq, heads_hash = heads[HEADS_CHAIN]
+    if heads_seq == 0:
         # The first keyed write ever: pin the chains written before keying, once. Chains that
         # already hold keyed rows are not adopted: their records were here and have gone.
-        wanted = [*_unkeyed_chains(session), *wanted]
-    added = 0
-    for chain in dict.fromkeys(wanted):
-        head = session.execute(
-            select(AuditHeadRow)
-            .where(col(AuditHeadRow.chain) == chain)
-            .execution_options(populate_existing=True)
-        ).scalar_one_or_none()
-        if head is None or head.last_seq == 0:
-            continue
-        seq, at = heads_head.last_seq + 1, utcnow()
-        digest = head_record_hash(
-            key,
-            heads_head.last_hash,
-            seq=seq,
-            chain=chain,
-            chain_seq=head.last_seq,
-            chain_hash=head.last_hash,
-            at=at,
-        )
-        session.add(
-            AuditHeadLogRow(
-                seq=seq,
-                chain=chain,
-                chain_seq=head.last_seq,
-                chain_hash=head.last_hash,
-                at=at,
-                prev_hash=heads_head.last_hash,
-                hash=digest,
-                alg=key.alg,
+        # Read, not locked: a case lock taken after the chain of heads' could deadlock.
+        unkeyed = [c for c in _unkeyed_chains(session) if c not in heads]
+        heads.update(
+            (row.chain, (row.last_seq, row.last_hash))
+            for row in conn.execute(
+                select(_HEADS.c.chain, _HEADS.c.last_seq, _HEADS.c.last_hash).where(
+                    _HEADS.c.chain.in_(unkeyed)
+                )
             )
         )
-        heads_head.last_seq, heads_head.last_hash = seq, digest
-        added += 1
-    session.flush()
-    return added
+        wanted = list(dict.fromkeys([*unkeyed, *wanted]))
+    at = utcnow()
+    records: list[dict[str, Any]] = []
+    for chain in wanted:
+        chain_seq, chain_hash = heads.get(chain, (0, GENESIS))
+        if chain_seq == 0:
+            continue
+        seq = heads_seq + 1
+        digest = head_record_hash(
+            key,
+            heads_hash,
+            seq=seq,
+            chain=chain,
+            chain_seq=chain_seq,
+            chain_hash=chain_hash,
+            at=at,
+        )
+        records.append(
+            {
+                "seq": seq,
+                "chain": chain,
+                "chain_seq": chain_seq,
+                "chain_hash": chain_hash,
+                "at": at,
+                "prev_hash": heads_hash,
+                "hash": digest,
+                "alg": key.alg,
+            }
+        )
+        heads_seq, heads_hash = seq, digest
+    if records:
+        conn.execute(_INSERT_RECORDS, records)
+        conn.execute(
+            _MOVE_HEAD, {"head_chain": HEADS_CHAIN, "new_seq": heads_seq, "new_hash": heads_hash}
+        )
+    return len(records)
 
 
 @event.listens_for(Session, "before_commit")
@@ -554,7 +616,12 @@ def check_audit(session: Session, reference: str | None = None) -> AuditCheck:
     chains also verifies the chain of heads as a whole; verifying one checks its latest record.
     """
     keyring = audit_keyring()
-    heads = {h.chain: h for h in session.execute(select(AuditHeadRow)).scalars()}
+    heads = {
+        h.chain: h
+        for h in session.execute(
+            select(AuditHeadRow).execution_options(populate_existing=True)
+        ).scalars()
+    }
     heads_head = heads.pop(HEADS_CHAIN, None)
     sealed = heads_head is not None and heads_head.last_seq > 0
     heads_seq = heads_head.last_seq if heads_head is not None else 0

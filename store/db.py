@@ -17,7 +17,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, Table, create_engine, event, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
@@ -110,13 +110,15 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         yield session
 
 
-def dialect_insert(session: Session) -> Callable[[Table], Any]:
-    """The dialect's ``insert`` (with ``on_conflict_do_update``) for the session's database.
+def dialect_insert(session: Session | Connection) -> Callable[[Table], Any]:
+    """The dialect's ``insert`` (with ``on_conflict_do_update``) for the session's (or the
+    connection's) database.
 
     Both engines spell an atomic upsert ``INSERT … ON CONFLICT … DO UPDATE … WHERE``, which is
     how the store stays correct under concurrent writers without read-then-write races.
     """
-    name = session.get_bind().dialect.name
+    bind = session.get_bind() if isinstance(session, Session) else session
+    name = bind.dialect.name
     if name == "postgresql":
         return postgresql.insert
     if name == "sqlite":

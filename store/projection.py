@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -102,16 +102,51 @@ CHILD_TABLES: Mapping[str, Table] = {
 }
 
 
+# Statements built once per shape and dialect, rows passed as parameters at execution: building
+# an upsert (its ``excluded`` columns, its cache key) cost more CPU than running it on SQLite.
+_statements: dict[tuple[Any, ...], Any] = {}
+
+
+def _upsert(
+    conn: Connection, table: Table, columns: tuple[str, ...], keys: tuple[str, ...], how: str
+) -> Any:
+    """``INSERT … ON CONFLICT (keys)``: ``how`` is "nothing", "update", or "newer" (update when
+    the row's ``version`` is older, returning the key: the case row)."""
+    cache_key = (conn.dialect.name, table.name, columns, keys, how)
+    stmt = _statements.get(cache_key)
+    if stmt is None:
+        insert_ = dialect_insert(conn)(table)
+        if how == "nothing":
+            stmt = insert_.on_conflict_do_nothing(index_elements=list(keys))
+        else:
+            stmt = insert_.on_conflict_do_update(
+                index_elements=list(keys),
+                set_={c: insert_.excluded[c] for c in columns if c not in keys},
+                where=table.c.version < insert_.excluded.version if how == "newer" else None,
+            )
+            if how == "newer":
+                stmt = stmt.returning(*(table.c[k] for k in keys))
+        _statements[cache_key] = stmt
+    return stmt
+
+
 def _upsert_case(session: Session, record: CaseRecord, *, force: bool) -> bool:
-    cases = _table(CaseRow)
+    conn = session.connection()
     values = {**record.model_dump(), "updated_at": utcnow()}
-    stmt = dialect_insert(session)(cases).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["reference"],
-        set_={name: stmt.excluded[name] for name in values if name != "reference"},
-        where=None if force else cases.c.version < stmt.excluded.version,
-    ).returning(cases.c.reference)
-    return session.execute(stmt).first() is not None
+    stmt = _upsert(
+        conn, _table(CaseRow), tuple(values), ("reference",), "update" if force else "newer"
+    )
+    if force:
+        conn.execute(stmt, values)
+        return True
+    return conn.execute(stmt, values).first() is not None
+
+
+_SIGN_OFFS = _table(SignOffRow)
+_UPDATE_SIGN_OFF = update(_SIGN_OFFS).where(
+    _SIGN_OFFS.c.reference == bindparam("where_reference"),
+    _SIGN_OFFS.c.section == bindparam("where_section"),
+)
 
 
 def _write_children(session: Session, changes: CaseChanges) -> None:
@@ -121,31 +156,24 @@ def _write_children(session: Session, changes: CaseChanges) -> None:
     section, inserted when new; claims, a handful, are replaced as a whole when they changed.
     """
     ref = changes.reference
-    tasks, sign_offs = _table(TaskRow), _table(SignOffRow)
+    conn = session.connection()
+    tasks, sign_offs = _table(TaskRow), _SIGN_OFFS
     reminders, claims = _table(ReminderSentRow), _table(ExemptionClaimRow)
     if changes.tasks:
-        stmt = dialect_insert(session)(tasks).values([_task_row(ref, t) for t in changes.tasks])
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["reference", "question"],
-            set_={
-                c.name: stmt.excluded[c.name]
-                for c in tasks.columns
-                if c.name not in ("reference", "question")
-            },
+        rows = [_task_row(ref, t) for t in changes.tasks]
+        conn.execute(
+            _upsert(conn, tasks, tuple(rows[0]), ("reference", "question"), "update"), rows
         )
-        session.execute(stmt)
     for sign_off in changes.sign_offs:
         row = _sign_off_row(ref, sign_off)
-        where = (sign_offs.c.reference == ref) & (sign_offs.c.section == sign_off.section)
-        moved = session.execute(update(sign_offs).where(where).values(**row))
-        if not moved.rowcount:  # type: ignore[attr-defined]
-            session.execute(insert(sign_offs).values(**row))
-    if changes.reminders:
-        session.execute(
-            dialect_insert(session)(reminders)
-            .values([_reminder_row(ref, r) for r in changes.reminders])
-            .on_conflict_do_nothing(index_elements=["key"])
+        moved = conn.execute(
+            _UPDATE_SIGN_OFF, {**row, "where_reference": ref, "where_section": sign_off.section}
         )
+        if not moved.rowcount:
+            conn.execute(insert(sign_offs), row)
+    if changes.reminders:
+        rows = [_reminder_row(ref, r) for r in changes.reminders]
+        conn.execute(_upsert(conn, reminders, tuple(rows[0]), ("key",), "nothing"), rows)
     if changes.claims is not None:
         session.execute(delete(claims).where(claims.c.reference == ref))
         if changes.claims:
@@ -190,21 +218,39 @@ def latest_document(session: Session, reference: str, kind: str) -> DocumentRow 
     ).first()
 
 
+_DOCUMENTS = _table(DocumentRow)
+# Core, built once: a projection reads at most the latest draft's version and text, no ORM row.
+_LATEST_DRAFT = (
+    select(_DOCUMENTS.c.version, _DOCUMENTS.c.text)
+    .where(
+        _DOCUMENTS.c.reference == bindparam("reference"),
+        _DOCUMENTS.c.kind == RESPONSE_DOCUMENT,
+    )
+    .order_by(_DOCUMENTS.c.version.desc())
+    .limit(1)
+)
+_INSERT_DOCUMENT = insert(_DOCUMENTS)
+
+
 def _record_response(session: Session, reference: str, response: ResponseRecord | None) -> None:
     # Drafts are kept as versions (what was approved must stay findable after a later edit).
+    # ``response`` is set only when the draft changed (or on a complete projection), so most
+    # projections read nothing here.
     if response is None:
         return
-    latest = latest_document(session, reference, RESPONSE_DOCUMENT)
+    conn = session.connection()
+    latest = conn.execute(_LATEST_DRAFT, {"reference": reference}).first()
     if latest is not None and latest.text == response.text:
         return
-    session.add(
-        DocumentRow(
-            reference=reference,
-            kind=RESPONSE_DOCUMENT,
-            version=1 if latest is None else latest.version + 1,
-            text=response.text,
-            created_at=_utc(response.composed_at),
-        )
+    conn.execute(
+        _INSERT_DOCUMENT,
+        {
+            "reference": reference,
+            "kind": RESPONSE_DOCUMENT,
+            "version": 1 if latest is None else latest.version + 1,
+            "text": response.text,
+            "created_at": _utc(response.composed_at),
+        },
     )
 
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from bench.__main__ import discover
 from bench.calendar_replan import report as replan_report
 from bench.lifecycle import report as lifecycle_report
+from bench.projection import report as projection_report
 
 
 def test_make_bench_finds_every_benchmark() -> None:
-    assert {"deadlines", "store_dashboard", "lifecycle", "calendar_replan"} <= {
+    assert {"deadlines", "store_dashboard", "lifecycle", "calendar_replan", "projection"} <= {
         name for name, _ in discover()
     }
 
@@ -59,3 +60,21 @@ def test_the_replan_report_prints_time_queries_and_memory() -> None:
     assert "re-plans 1,000 open cases" in text and "30.5 s" in text
     assert "p50 12 / p95 80 / max 95 ms (n=40, 0 failed)" in text
     assert "300 / 350 MiB" in text
+
+
+def test_the_projection_report_prints_the_baseline_beside_the_new_code() -> None:
+    def run(cpu_s: float) -> dict[str, dict[str, float]]:
+        return {
+            workload: {
+                "transactions": 100,
+                "entries": 500 if "5" in workload else 100,
+                "cpu_s": cpu_s,
+            }
+            for workload in ("projection", "audit ×1", "audit ×5")
+        }
+
+    text = projection_report({"sqlite": {"baseline": [run(0.2), run(0.3)], "new": [run(0.05)]}})
+    rows = [line.split() for line in text.splitlines()[2:]]
+    assert rows[0] == ["sqlite", "projection", "2.50", "0.50", "2.500", "0.500", "0.20×"]
+    assert rows[2] == ["sqlite", "audit", "×5", "2.50", "0.50", "0.500", "0.100", "0.20×"]
+    assert "postgresql" not in text

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from cli.store_cmds import app
@@ -106,6 +110,91 @@ def test_appends_with_seq_are_idempotent_and_without_seq_continue(engine: Engine
             == 1
         )
     assert _verify(engine, "chain-x") is None
+
+
+def test_appends_wait_only_for_the_same_case_on_postgresql(pg_engine: Engine) -> None:
+    """A case's audit chain is locked until its transaction ends; other cases go on."""
+    at = datetime(2024, 1, 8, 9, tzinfo=UTC)
+    entry = [AuditEntry(at=at, actor="aisha-rahman", kind="answered", text="Q1 answered")]
+    with session_scope(pg_engine) as session:
+        append_audit(session, A, entry)
+        append_audit(session, B, entry)
+    with session_scope(pg_engine) as holding:
+        assert append_audit(holding, A, entry) == 1  # A's head stays locked until this commits
+        with session_scope(pg_engine) as other_case:
+            # Bounded so that a regression fails here instead of hanging the test on itself.
+            other_case.execute(text("SET LOCAL lock_timeout = '10s'"))
+            assert append_audit(other_case, B, entry) == 1  # and commits, chain of heads too
+        with (
+            pytest.raises(OperationalError, match="lock timeout"),
+            session_scope(pg_engine) as same_case,
+        ):
+            same_case.execute(text("SET LOCAL lock_timeout = '100ms'"))
+            append_audit(same_case, A, entry)
+    with pg_engine.connect() as conn:
+        logged = conn.execute(
+            text("SELECT chain, max(seq) FROM audit_log GROUP BY chain ORDER BY chain")
+        ).all()
+    assert [tuple(r) for r in logged] == [(A, 2), (B, 2)]
+    assert _verify(pg_engine) is None
+
+
+def _wait_for_a_blocked_writer(engine: Engine) -> None:
+    """Until another connection waits on a lock (not a timing: the writer must be queued)."""
+    for _ in range(3000):
+        with engine.connect() as conn:
+            waiting = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).scalar()
+        if waiting:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the second writer never waited for the first")
+
+
+def test_two_writers_to_one_case_append_in_turn_on_postgresql(pg_engine: Engine) -> None:
+    at = datetime(2024, 1, 8, 9, tzinfo=UTC)
+    with session_scope(pg_engine) as session:
+        append_audit(session, A, [AuditEntry(at=at, actor="system", kind="received", text="r")])
+    errors: list[BaseException] = []
+
+    def second_writer() -> None:
+        try:
+            with session_scope(pg_engine) as session:
+                append_audit(session, A, [AuditEntry(at=at, actor="b", kind="k", text="second")])
+        except BaseException as exc:  # surfaced below; a thread's exception is otherwise lost
+            errors.append(exc)
+
+    writer = threading.Thread(target=second_writer)
+    with session_scope(pg_engine) as first:
+        append_audit(first, A, [AuditEntry(at=at, actor="a", kind="k", text="first")])
+        writer.start()
+        _wait_for_a_blocked_writer(pg_engine)
+    writer.join()
+    assert errors == []
+    with pg_engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT seq, text FROM audit_log WHERE chain = :c ORDER BY seq"), {"c": A}
+        ).all()
+    assert [tuple(r) for r in rows] == [(1, "r"), (2, "first"), (3, "second")]
+    assert _verify(pg_engine) is None
+
+
+def test_a_rolled_back_savepoint_leaves_the_chain_of_heads_matching(engine: Engine) -> None:
+    at = datetime(2024, 1, 8, 9, tzinfo=UTC)
+    entry = [AuditEntry(at=at, actor="aisha-rahman", kind="answered", text="Q1 answered")]
+    with session_scope(engine) as session:
+        append_audit(session, A, entry)
+    with session_scope(engine) as session:
+        with pytest.raises(RuntimeError), session.begin_nested():
+            append_audit(session, A, entry)
+            raise RuntimeError("abandoned")
+        append_audit(session, B, entry)
+    assert _verify(engine) is None
+    assert _verify(engine, A) is None
 
 
 def test_reference_data_edits_are_audited(engine: Engine) -> None:
