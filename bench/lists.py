@@ -37,7 +37,7 @@ import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -215,9 +215,7 @@ class Cli:
             raise SystemExit(f"lists: foiflow login failed: {result.output}")
 
     async def cases(self) -> str:
-        result = await asyncio.to_thread(
-            self.runner.invoke, foiflow_app, ["cases"], env=self.env
-        )
+        result = await asyncio.to_thread(self.runner.invoke, foiflow_app, ["cases"], env=self.env)
         if result.exit_code != 0:
             raise SystemExit(f"lists: foiflow cases failed: {result.output}")
         return result.output
@@ -228,9 +226,7 @@ class Cli:
 
 def _queries(ctx: ServiceContext, cli: Cli) -> dict[str, Answer]:
     officer = ctx.acting_as(Actor(user_id=OFFICER, roles=[Role.FOI_OFFICER], units=["foi"]))
-    contact = ctx.acting_as(
-        Actor(user_id="bench-contact", roles=[Role.UNIT_CONTACT], units=[UNIT])
-    )
+    contact = ctx.acting_as(Actor(user_id="bench-contact", roles=[Role.UNIT_CONTACT], units=[UNIT]))
     approver = ctx.acting_as(Actor(user_id="bench-approver", roles=[Role.SENIOR_OFFICER]))
     today = date.today()
 
@@ -316,9 +312,7 @@ def _bench(url: str, label: str) -> dict[str, Any]:
             bare = asyncio.run(_measure(queries, BASELINE_RUNS))
     figures: dict[str, Any] = {}
     print(f"  baseline: the same calls with the case tables' {dropped} secondary indexes dropped")
-    print(
-        f"  {'query':<44} {'p50':>9} {'p95':>9}   {'baseline p50':>12} {'p95':>9}  speed  answer"
-    )
+    print(f"  {'query':<44} {'p50':>9} {'p95':>9}   {'baseline p50':>12} {'p95':>9}  speed  answer")
     for name in queries:
         (answer, timings), (bare_answer, bare_timings) = indexed[name], bare[name]
         if answer != bare_answer:
