@@ -16,6 +16,11 @@ What is timed:
   against the real API served by uvicorn on 127.0.0.1. The API's Temporal client points at a
   port nothing listens on (connected lazily): a list that asked Temporal anything would fail.
 
+Once set up, the bench freezes its start-up heap as the API process does
+(``web.app.freeze_start_up_heap``); it prints what a full garbage collection costs before and
+after, since at 100k cases one falls inside a list call every few calls
+(``FOIFLOW_BENCH_GC_FREEZE=0`` leaves it unfrozen).
+
 The cases are ``bench.dashboard``'s (same generator and seed), moved forward by whole weeks so
 the newest are received in the last few weeks before today (``find_cases`` counts from the
 real today), plus a pending sign-off on every case awaiting sign-off.
@@ -28,6 +33,7 @@ created next to it and dropped afterwards. Run with ``python -m bench lists``.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import random
 import socket
@@ -70,7 +76,7 @@ from store.audit_keys import configure_audit
 from store.db import get_engine, migrate, session_scope
 from store.models import CaseRow, ExemptionClaimRow, SignOffRow, TaskRow
 from store.seed import apply_seed, load_seed
-from web.app import create_app
+from web.app import create_app, freeze_start_up_heap
 
 RUNS = 15  # calls per query and engine, indexed
 BASELINE_RUNS = 5  # the same calls without the indexes
@@ -82,6 +88,9 @@ UNIT = UNITS[3]
 # Today's weekday kept: the cases move by whole weeks.
 SHIFT = timedelta(weeks=(date.today() - dashboard_bench.TODAY).days // 7)
 AS_OF = dashboard_bench.TODAY + SHIFT
+# FOIFLOW_BENCH_GC_FREEZE=0: leave the start-up heap in the collector's sight, to see what
+# freezing it moves.
+FREEZE = os.environ.get("FOIFLOW_BENCH_GC_FREEZE", "1").strip() != "0"
 CASE_TABLES = ("cases", "case_tasks", "sign_offs", "exemption_claims")
 
 Answer = Callable[[], Awaitable[Any]]
@@ -272,6 +281,12 @@ async def _time(answer: Answer, runs: int) -> tuple[Any, list[float]]:
     return result, timings
 
 
+def _full_collection_ms() -> float:
+    began = time.perf_counter()
+    gc.collect()
+    return (time.perf_counter() - began) * 1000
+
+
 def _size(result: Any) -> str:
     if isinstance(result, list):
         return f"{len(result):,} rows"
@@ -307,6 +322,15 @@ def _bench(url: str, label: str) -> dict[str, Any]:
             client=None,  # type: ignore[arg-type]  # lists never ask Temporal
         )
         queries = _queries(ctx, cli)
+        # As the API process does once started (web.app.app_from_env): full collections then
+        # walk what requests made, not the ~200,000 objects start-up made.
+        before = _full_collection_ms()
+        if FREEZE:
+            freeze_start_up_heap()
+        print(
+            f"  a full garbage collection: {before:.0f} ms before freezing the start-up heap, "
+            f"{_full_collection_ms():.1f} ms after"
+        )
         indexed = asyncio.run(_measure(queries, RUNS))
         with _indexes_dropped(engine) as dropped:
             bare = asyncio.run(_measure(queries, BASELINE_RUNS))
@@ -345,6 +369,7 @@ def main() -> None:
             "cases": dashboard_bench.CASES,
             "as_of": AS_OF.isoformat(),
             "load_average": load,
+            "gc_frozen": FREEZE,
             "engines": results,
         },
     )
