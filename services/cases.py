@@ -18,8 +18,9 @@ callers) see who asked: FOI is applicant-blind for everyone else.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select
 from sqlalchemy.orm import Session
@@ -68,6 +69,7 @@ from workflows.request import FoiRequestWorkflow
 # front ends refuse them every case route outright (403) rather than answer "no such case".
 CASE_ROLES = REQUESTER_VISIBLE_ROLES | UNIT_ROLES | APPROVER_ROLES
 WAITING_TASK = (TaskStatus.OPEN, TaskStatus.RETURNED)  # the unit has to act on it
+OPEN_CASE_STATUSES = [str(s) for s in CaseStatus if s not in CLOSED_STATUSES]
 
 
 # --- who may know what -----------------------------------------------------------------------
@@ -178,12 +180,15 @@ def _working_days_left(
         return None
 
 
+CalendarKey = tuple[str, int | None]  # (regime, calendar version)
+
+
 async def _calendars(
-    ctx: ServiceContext, cases: Iterable[CaseRow]
-) -> dict[str, WorkingDayCalendar | None]:
-    """Each case's working-day calendar: its regime on the calendar version it counts on."""
+    ctx: ServiceContext, keys: Iterable[CalendarKey]
+) -> dict[CalendarKey, WorkingDayCalendar | None]:
+    """Each (regime, calendar version)'s working-day calendar, None where it cannot be built."""
     repository = calendar_versions(ctx.engine)
-    wanted = {(c.regime, c.calendar_version) for c in cases}
+    wanted = set(keys)
 
     def load() -> dict[int | None, CalendarData | None]:
         found: dict[int | None, CalendarData | None] = {}
@@ -195,7 +200,7 @@ async def _calendars(
         return found
 
     data = await asyncio.to_thread(load)
-    built: dict[tuple[str, int | None], WorkingDayCalendar | None] = {}
+    built: dict[CalendarKey, WorkingDayCalendar | None] = {}
     for regime_code, version in wanted:
         calendar_data = data.get(version)
         try:
@@ -205,7 +210,25 @@ async def _calendars(
         built[(regime_code, version)] = (
             None if calendar_data is None or regime is None else calendar_for(regime, calendar_data)
         )
-    return {c.reference: built[(c.regime, c.calendar_version)] for c in cases}
+    return built
+
+
+class _DaysLeft:
+    """Working days left to a due date on a case's calendar, each (calendar, day) counted once:
+    a list of hundreds of tasks has a few dozen distinct due dates."""
+
+    def __init__(self, calendars: dict[CalendarKey, WorkingDayCalendar | None], today: date):
+        self.calendars = calendars
+        self.today = today
+        self.counted: dict[tuple[CalendarKey, date | None], int | None] = {}
+
+    def __call__(self, key: CalendarKey, due: date | None) -> int | None:
+        try:
+            return self.counted[(key, due)]
+        except KeyError:
+            left = _working_days_left(self.calendars[key], self.today, due)
+            self.counted[(key, due)] = left
+            return left
 
 
 def _today(session: Session, as_of: date | None) -> date:
@@ -216,43 +239,57 @@ def _today(session: Session, as_of: date | None) -> date:
 
 async def list_my_tasks(ctx: ServiceContext, as_of: date | None = None) -> list[MyTask]:
     """Open tasks (open, or returned after a refused sign-off) of the actor's units on open
-    cases, soonest internal deadline first. Read from the store's read model."""
+    cases, soonest internal deadline first. Read from the store's read model: the columns the
+    list shows, not whole rows (a unit can have hundreds of open tasks)."""
     actor = ctx.person()
-    open_statuses = [str(s) for s in WAITING_TASK]
-    closed = [str(s) for s in CLOSED_STATUSES]
+    waiting = [str(s) for s in WAITING_TASK]
 
-    def read(session: Session) -> tuple[date, list[tuple[TaskRow, CaseRow]]]:
-        rows = session.execute(
-            select(TaskRow, CaseRow)
+    # Rows typed Any: SQLAlchemy's typed selects stop short of ten columns.
+    def read(session: Session) -> tuple[date, list[Any]]:
+        rows: Sequence[Any] = session.execute(
+            select(
+                col(TaskRow.reference),
+                col(TaskRow.question),
+                col(TaskRow.text),
+                col(TaskRow.unit),
+                col(TaskRow.status),
+                col(TaskRow.internal_due),
+                col(CaseRow.status).label("case_status"),
+                col(CaseRow.due_date),
+                col(CaseRow.regime),
+                col(CaseRow.calendar_version),
+            )
             .join(CaseRow, col(TaskRow.reference) == col(CaseRow.reference))
             .where(
                 col(TaskRow.unit).in_(actor.units),
-                col(TaskRow.status).in_(open_statuses),
-                col(CaseRow.status).not_in(closed),
+                col(TaskRow.status).in_(waiting),
+                # Open statuses named, not "not closed": PostgreSQL then finds the open cases
+                # in the status index instead of reading every case.
+                col(CaseRow.status).in_(OPEN_CASE_STATUSES),
             )
             .order_by(col(TaskRow.internal_due), col(TaskRow.reference), col(TaskRow.question))
         ).all()
-        return _today(session, as_of), [(t, c) for t, c in rows]
+        return _today(session, as_of), list(rows)
 
     if not actor.units:
         return []
     today, rows = await in_store(ctx.engine, read)
-    calendars = await _calendars(ctx, [c for _, c in rows])
+    days_left = _DaysLeft(
+        await _calendars(ctx, {(r.regime, r.calendar_version) for r in rows}), today
+    )
     return [
         MyTask(
-            reference=task.reference,
-            question=task.question,
-            text=task.text,
-            unit=task.unit,
-            status=TaskStatus(task.status),
-            case_status=CaseStatus(case.status),
-            internal_due=task.internal_due,
-            statutory_due=case.due_date,
-            working_days_left=_working_days_left(
-                calendars[case.reference], today, task.internal_due
-            ),
+            reference=row.reference,
+            question=row.question,
+            text=row.text,
+            unit=row.unit,
+            status=TaskStatus(row.status),
+            case_status=CaseStatus(row.case_status),
+            internal_due=row.internal_due,
+            statutory_due=row.due_date,
+            working_days_left=days_left((row.regime, row.calendar_version), row.internal_due),
         )
-        for task, case in rows
+        for row in rows
     ]
 
 
@@ -262,11 +299,17 @@ async def list_my_sign_offs(ctx: ServiceContext, as_of: date | None = None) -> l
     actor = ctx.person()
     roles = [str(r) for r in actor.roles]
 
-    def read(
-        session: Session,
-    ) -> tuple[date, list[tuple[SignOffRow, CaseRow]], dict[tuple[str, int], str]]:
-        rows = session.execute(
-            select(SignOffRow, CaseRow)
+    def read(session: Session) -> tuple[date, list[Any], dict[tuple[str, int], str]]:
+        rows: Sequence[Any] = session.execute(
+            select(
+                col(SignOffRow.reference),
+                col(SignOffRow.section),
+                col(SignOffRow.required_role),
+                col(SignOffRow.questions),
+                col(CaseRow.due_date),
+                col(CaseRow.regime),
+                col(CaseRow.calendar_version),
+            )
             .join(CaseRow, col(SignOffRow.reference) == col(CaseRow.reference))
             .where(
                 col(SignOffRow.status) == str(SignOffStatus.PENDING),
@@ -275,71 +318,99 @@ async def list_my_sign_offs(ctx: ServiceContext, as_of: date | None = None) -> l
             )
             .order_by(col(CaseRow.due_date), col(SignOffRow.reference), col(SignOffRow.section))
         ).all()
-        references = {s.reference for s, _ in rows}
+        # Who answered the questions on those cases: joined on the same conditions rather than
+        # sent back as a list of hundreds of references.
         answered = session.execute(
-            select(col(TaskRow.reference), col(TaskRow.question), col(TaskRow.answered_by)).where(
-                col(TaskRow.reference).in_(references), col(TaskRow.answered_by).is_not(None)
+            select(col(TaskRow.reference), col(TaskRow.question), col(TaskRow.answered_by))
+            .join(CaseRow, col(TaskRow.reference) == col(CaseRow.reference))
+            .where(
+                col(CaseRow.status) == str(CaseStatus.SIGN_OFF),
+                col(TaskRow.answered_by).is_not(None),
+                exists().where(
+                    col(SignOffRow.reference) == col(TaskRow.reference),
+                    col(SignOffRow.status) == str(SignOffStatus.PENDING),
+                    col(SignOffRow.required_role).in_(roles),
+                ),
             )
         ).all()
         by_question = {(r, q): str(who) for r, q, who in answered}
-        return _today(session, as_of), [(s, c) for s, c in rows], by_question
+        return _today(session, as_of), list(rows), by_question
 
     if not roles:
         return []
     today, rows, answered_by = await in_store(ctx.engine, read)
-    calendars = await _calendars(ctx, [c for _, c in rows])
+    days_left = _DaysLeft(
+        await _calendars(ctx, {(r.regime, r.calendar_version) for r in rows}), today
+    )
     waiting: list[MySignOff] = []
-    for sign_off, case in rows:
+    for row in rows:
         # The workflow's recommenders are those who answered the questions claiming the section.
         recommended = list(
             dict.fromkeys(
-                answered_by[(sign_off.reference, q)]
-                for q in sign_off.questions
-                if (sign_off.reference, q) in answered_by
+                answered_by[(row.reference, q)]
+                for q in row.questions
+                if (row.reference, q) in answered_by
             )
         )
         if actor.user_id in recommended:
             continue
         waiting.append(
             MySignOff(
-                reference=sign_off.reference,
-                section=sign_off.section,
-                required_role=sign_off.required_role,
-                questions=list(sign_off.questions),
+                reference=row.reference,
+                section=row.section,
+                required_role=row.required_role,
+                questions=list(row.questions),
                 recommended_by=recommended,
-                statutory_due=case.due_date,
-                working_days_left=_working_days_left(
-                    calendars[case.reference], today, case.due_date
-                ),
+                statutory_due=row.due_date,
+                working_days_left=days_left((row.regime, row.calendar_version), row.due_date),
             )
         )
     return waiting
 
 
 # --- the case list, from the read model ------------------------------------------------------
+#
+# A page is read in two steps: the references in the list's order (due date, then reference;
+# the cases whose clock is stopped, with no due date, last by reference), from an index alone
+# however deep the page, then those cases' rows. The total is counted by the database with the
+# same filters. Which cases match is written twice, as "has a task for the unit" (EXISTS, read
+# case by case while walking the order) for the page and as "is among the unit's cases" (IN,
+# the unit's task index read once) for the count: each is the plan SQLite takes fastest for
+# its query (PostgreSQL plans both alike).
 
 
-def _visible_to(actor: Actor) -> ColumnElement[bool] | None:
+def _has_task(units: list[str], *, walking: bool) -> ColumnElement[bool]:
+    if walking:
+        return exists().where(
+            col(TaskRow.reference) == col(CaseRow.reference), col(TaskRow.unit).in_(units)
+        )
+    return col(CaseRow.reference).in_(
+        select(col(TaskRow.reference)).where(col(TaskRow.unit).in_(units))
+    )
+
+
+def _has_sign_off(roles: list[str], *, walking: bool) -> ColumnElement[bool]:
+    if walking:
+        return exists().where(
+            col(SignOffRow.reference) == col(CaseRow.reference),
+            col(SignOffRow.required_role).in_(roles),
+        )
+    return col(CaseRow.reference).in_(
+        select(col(SignOffRow.reference)).where(col(SignOffRow.required_role).in_(roles))
+    )
+
+
+def _visible_to(actor: Actor, *, walking: bool) -> ColumnElement[bool] | None:
     """The rows ``actor`` may know exist (``may_know`` in SQL); None: every row."""
     if sees_every_case(actor):
         return None
     roles = set(actor.roles)
     clauses: list[ColumnElement[bool]] = []
     if roles & UNIT_ROLES and actor.units:
-        clauses.append(
-            exists().where(
-                col(TaskRow.reference) == col(CaseRow.reference),
-                col(TaskRow.unit).in_(actor.units),
-            )
-        )
+        clauses.append(_has_task(list(actor.units), walking=walking))
     approving = [str(r) for r in roles & APPROVER_ROLES]
     if approving:
-        clauses.append(
-            exists().where(
-                col(SignOffRow.reference) == col(CaseRow.reference),
-                col(SignOffRow.required_role).in_(approving),
-            )
-        )
+        clauses.append(_has_sign_off(approving, walking=walking))
     return or_(*clauses) if clauses else false()
 
 
@@ -347,7 +418,7 @@ async def known_in_store(ctx: ServiceContext, reference: str, actor: Actor) -> b
     """Whether the read model already shows ``actor`` the case (in their lists and inbox).
 
     False says nothing either way (the store may not have caught up yet): ask the workflow."""
-    visible = _visible_to(actor)
+    visible = _visible_to(actor, walking=True)  # one case: EXISTS from its row
 
     def read(session: Session) -> bool:
         found = select(col(CaseRow.reference)).where(col(CaseRow.reference) == reference)
@@ -358,6 +429,65 @@ async def known_in_store(ctx: ServiceContext, reference: str, actor: Actor) -> b
     return await in_store(ctx.engine, read)
 
 
+def _filters(
+    actor: Actor, query: CaseQuery, today: date, *, walking: bool
+) -> list[ColumnElement[bool]]:
+    closed = [str(s) for s in CLOSED_STATUSES]
+    where: list[ColumnElement[bool]] = []
+    visible = _visible_to(actor, walking=walking)
+    if visible is not None:
+        where.append(visible)
+    if query.status is not None:
+        where.append(col(CaseRow.status) == str(query.status))
+    if query.regime is not None:
+        where.append(col(CaseRow.regime) == query.regime)
+    if query.unit is not None:
+        where.append(_has_task([query.unit], walking=walking))
+    late = and_(col(CaseRow.status).not_in(closed), col(CaseRow.due_date) < today)
+    if query.overdue is True:
+        where.append(late)
+    elif query.overdue is False:
+        where.append(not_(late))
+    if query.due_before is not None:
+        where.append(col(CaseRow.due_date) < query.due_before)
+    return where
+
+
+def _page_references(
+    session: Session, where: list[ColumnElement[bool]], offset: int, limit: int
+) -> list[str]:
+    """The references on the page: the dated cases soonest first, then the undated ones. Two
+    queries rather than one ordered "due date IS NULL" first, which no index can serve."""
+    due = col(CaseRow.due_date)
+    reference = col(CaseRow.reference)
+    found = list(
+        session.scalars(
+            select(reference)
+            .where(*where, due.is_not(None))
+            .order_by(due, reference)
+            .offset(offset)
+            .limit(limit)
+        )
+    )
+    if len(found) == limit:
+        return found
+    if found:
+        skip = 0  # the dated cases end on this page
+    else:
+        dated = session.scalar(
+            select(func.count()).select_from(CaseRow).where(*where, due.is_not(None))
+        )
+        skip = max(0, offset - int(dated or 0))
+    found += session.scalars(
+        select(reference)
+        .where(*where, due.is_(None))
+        .order_by(reference)
+        .offset(skip)
+        .limit(limit - len(found))
+    )
+    return found
+
+
 async def find_cases(ctx: ServiceContext, query: CaseQuery) -> CasePage:
     """A page of the cases the actor may know, soonest due first (paused ones last), filtered;
     read from the store's read model, so a list never waits on Temporal."""
@@ -366,48 +496,32 @@ async def find_cases(ctx: ServiceContext, query: CaseQuery) -> CasePage:
 
     def read(session: Session) -> tuple[date, list[CaseRow], int]:
         today = _today(session, None)
-        where: list[ColumnElement[bool]] = []
-        visible = _visible_to(actor)
-        if visible is not None:
-            where.append(visible)
-        if query.status is not None:
-            where.append(col(CaseRow.status) == str(query.status))
-        if query.regime is not None:
-            where.append(col(CaseRow.regime) == query.regime)
-        if query.unit is not None:
-            where.append(
-                exists().where(
-                    col(TaskRow.reference) == col(CaseRow.reference),
-                    col(TaskRow.unit) == query.unit,
-                )
+        total = int(
+            session.scalar(
+                select(func.count())
+                .select_from(CaseRow)
+                .where(*_filters(actor, query, today, walking=False))
             )
-        late = and_(col(CaseRow.status).not_in(closed), col(CaseRow.due_date) < today)
-        if query.overdue is True:
-            where.append(late)
-        elif query.overdue is False:
-            where.append(not_(late))
-        if query.due_before is not None:
-            where.append(col(CaseRow.due_date) < query.due_before)
-        total = session.execute(select(func.count()).select_from(CaseRow).where(*where)).scalar()
-        rows = (
-            session.execute(
-                select(CaseRow)
-                .where(*where)
-                .order_by(
-                    col(CaseRow.due_date).is_(None),
-                    col(CaseRow.due_date),
-                    col(CaseRow.reference),
-                )
-                .offset((query.page - 1) * query.per_page)
-                .limit(query.per_page)
-            )
-            .scalars()
-            .all()
+            or 0
         )
-        return today, list(rows), int(total or 0)
+        offset = (query.page - 1) * query.per_page
+        if offset >= total:
+            return today, [], total
+        references = _page_references(
+            session, _filters(actor, query, today, walking=True), offset, query.per_page
+        )
+        rows = {
+            row.reference: row
+            for row in session.scalars(
+                select(CaseRow).where(col(CaseRow.reference).in_(references))
+            )
+        }
+        return today, [rows[r] for r in references if r in rows], total
 
     today, rows, total = await in_store(ctx.engine, read)
-    calendars = await _calendars(ctx, rows)
+    days_left = _DaysLeft(
+        await _calendars(ctx, {(r.regime, r.calendar_version) for r in rows}), today
+    )
     return CasePage(
         items=[
             CaseSummary(
@@ -420,7 +534,7 @@ async def find_cases(ctx: ServiceContext, query: CaseQuery) -> CasePage:
                 and row.due_date < today,
                 working_days_left=None
                 if row.status in closed
-                else _working_days_left(calendars[row.reference], today, row.due_date),
+                else days_left((row.regime, row.calendar_version), row.due_date),
                 units=list(row.owning_units),
                 received_at=row.received_at,
                 outcome=row.outcome,

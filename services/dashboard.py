@@ -14,7 +14,8 @@ apart. The database groups open cases by status, regime, calendar version and du
 hundred groups however many cases); only those groups are classified here.
 
 Outcomes and exemptions used this quarter are ``services.statistics``' figures for the requests
-received this quarter, as they stand now.
+received this quarter, as they stand now, counted grouped by the database
+(``statistics.resolved_outcomes``) rather than from a row per request.
 """
 
 from __future__ import annotations
@@ -360,7 +361,7 @@ async def dashboard(engine: Engine, as_of: date | None = None) -> Dashboard:
     calendars = await asyncio.to_thread(_load_calendars, engine, keys)
     by_status, totals, thresholds, uncounted = _classify(read, calendars)
     quarter, quarter_start, _ = quarter_of(read.today)
-    stats = await statistics_service.statistics(
+    outcomes, exemptions = await statistics_service.resolved_outcomes(
         engine, StatisticsQuery.model_validate({"from": quarter_start, "to": read.today})
     )
     return Dashboard(
@@ -373,8 +374,8 @@ async def dashboard(engine: Engine, as_of: date | None = None) -> Dashboard:
         on_time=read.months,
         quarter=quarter,
         quarter_start=quarter_start,
-        outcomes=stats.total.outcomes,
-        exemptions=stats.total.exemptions,
+        outcomes=outcomes,
+        exemptions=exemptions,
         delivery_failures=read.failures,
         uncounted=uncounted,
     )

@@ -155,8 +155,14 @@ class CalendarVersionRow(SQLModel, table=True):
 class CaseRow(SQLModel, table=True):
     __tablename__ = "cases"
     __table_args__ = (
-        # The dashboard: counts by status, and "open and due before today" (overdue list).
-        Index("ix_cases_status_due_date", "status", "due_date"),
+        # The dashboard's counts by status and "open and due before today"; the case list
+        # filtered by status, a page read from the index in its order (due date, reference).
+        Index("ix_cases_status_due_date_reference", "status", "due_date", "reference"),
+        # The case list's order: any page of references from the index alone, however deep;
+        # the status beside them answers "overdue" without reading the rows.
+        Index("ix_cases_due_date_reference", "due_date", "reference", "status"),
+        # Joins from tasks and sign-offs that only ask whether the case is open.
+        Index("ix_cases_reference_status", "reference", "status"),
         # The dashboard's on-time rate by month of issue, answered from the index alone.
         Index(
             "ix_cases_status_issued_at",
@@ -191,7 +197,11 @@ class CaseRow(SQLModel, table=True):
 
 class TaskRow(SQLModel, table=True):
     __tablename__ = "case_tasks"
-    __table_args__ = (Index("ix_case_tasks_unit_status", "unit", "status"),)
+    __table_args__ = (
+        # A unit's inbox in its order (internal due, reference), its backlog on the dashboard
+        # and "cases with a task for this unit", all from the index alone.
+        Index("ix_case_tasks_unit_status_due", "unit", "status", "internal_due", "reference"),
+    )
 
     reference: str = Field(
         sa_column=Column(

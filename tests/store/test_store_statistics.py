@@ -16,6 +16,7 @@ from services.statistics import (
     Statistics,
     StatisticsQuery,
     quarter_of,
+    resolved_outcomes,
     statistics,
     statistics_csv,
 )
@@ -145,6 +146,23 @@ async def test_one_regime_and_a_single_quarter(engine: Engine) -> None:
     )
     assert [q.period for q in march.quarters] == ["2025-Q1"]
     assert march.total.received == 3  # P-A7, P-A8, P-A9
+
+
+async def test_the_dashboards_grouped_counts_are_the_statistics_totals(engine: Engine) -> None:
+    """The dashboard counts the quarter's outcomes and exemptions in SQL: the same figures as
+    the statistics, which read every request of the period."""
+    with session_scope(engine) as session:
+        add_statistics_portfolio(session)
+    eir = StatisticsQuery.model_validate(
+        {"from": "2025-01-01", "to": "2025-06-30", "regime": "eir"}
+    )
+    march = StatisticsQuery.model_validate({"from": "2025-03-01", "to": "2025-03-31"})
+    for query in (H1_2025, eir, march):
+        total = (await statistics(engine, query)).total
+        assert await resolved_outcomes(engine, query) == (total.outcomes, total.exemptions)
+    outcomes, exemptions = await resolved_outcomes(engine, H1_2025)
+    assert outcomes.other_detail == {"withdrawn": 1, "ncnd": 1, "lapsed": 1}
+    assert [(u.citation, u.requests) for u in exemptions][:2] == [("s31", 2), ("s40", 2)]
 
 
 async def test_the_csv_has_a_row_per_quarter_and_a_total(figures: Statistics) -> None:
