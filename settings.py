@@ -41,6 +41,7 @@ def _port(value: int) -> int:
 
 
 Port = Annotated[int, AfterValidator(_port)]
+WorkerSandbox = Literal["on", "off"]
 
 
 def split_address(address: str) -> tuple[str, int]:
@@ -162,6 +163,11 @@ class Settings(BaseSettings):
     worker_max_concurrent_workflow_tasks: int = Field(default=100, ge=2)
     worker_max_concurrent_activities: int = Field(default=8, ge=1)
     worker_activity_threads: int = Field(default=8, ge=1, le=256)
+    # "on": every case runs in Temporal's sandbox, its workflow module imported afresh and its
+    # calls checked for determinism; "off": plain Python, about a third less worker CPU a case
+    # (bench/RESULTS.md). The test suite's workers and the replay tests always run sandboxed:
+    # that is where a non-deterministic call is caught, before it is deployed.
+    worker_sandbox: WorkerSandbox = "off"
     # Cases a calendar change signals a second (the batch operation's rate); 0: the Temporal
     # server's own limit (worker.batcherRPS, 50 by default). Below what the workers can re-plan,
     # every case keeps answering queries while the change spreads.

@@ -15,7 +15,7 @@ from typing import Any, TypedDict
 
 from pydantic import ValidationError
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.case_activities import CaseActivities
@@ -25,7 +25,7 @@ from services.db import StoreUnavailable, prepare_store
 from services.delivery import run_dispatcher
 from services.errors import ServiceError
 from services.temporal import connect_client, telemetry_runtime
-from settings import Settings, get_settings, settings_problem
+from settings import Settings, WorkerSandbox, get_settings, settings_problem
 from workflows.request import FoiRequestWorkflow
 from workflows.review import ReviewWorkflow
 
@@ -41,9 +41,11 @@ Sleep = Callable[[float], Awaitable[None]]
 
 # The statute core, the domain and the workflow's pure modules are deterministic (the import
 # contracts keep I/O out of them, and they hold no mutable module state): passing them through
-# imports them once per process instead of once per workflow run (the sandbox re-imported them
-# for every case it loaded: a sixth of the worker's time, bench/RESULTS.md). The workflow's own
-# module, ``workflows.request``, stays sandboxed: its calls are still checked.
+# imports them once per process instead of once per workflow run. The workflows' own modules,
+# ``workflows.request`` and ``workflows.review``, are imported afresh for every run and their
+# calls are checked. The tests' workers and the replay tests always run in this sandbox;
+# deployments choose (``FOIFLOW_WORKER_SANDBOX``): importing and checking cost ~25 ms of CPU for
+# each case a worker loads and ~1.5 ms for each workflow task.
 PURE_WORKFLOW_MODULES = (
     "workflows.case_file",
     "workflows.clock",
@@ -61,6 +63,12 @@ SANDBOX = SandboxedWorkflowRunner(
         "statute", "domain", *PURE_WORKFLOW_MODULES
     )
 )
+RUNNERS: dict[WorkerSandbox, WorkflowRunner] = {"on": SANDBOX, "off": UnsandboxedWorkflowRunner()}
+
+
+def workflow_runner(settings: Settings) -> WorkflowRunner:
+    """The runner ``FOIFLOW_WORKER_SANDBOX`` names: the sandbox, or none."""
+    return RUNNERS[settings.worker_sandbox]
 
 
 class WorkerTuning(TypedDict):
@@ -94,17 +102,19 @@ def build_worker(
     executor: ThreadPoolExecutor,
     activities: CaseActivities,
     tuning: WorkerTuning | None = None,
+    runner: WorkflowRunner = SANDBOX,
 ) -> Worker:
     """A worker for the request workflow, its activities built with their dependencies (the
     store's: ``store_activities(settings)``). The activities are synchronous: ``executor`` runs
-    them. ``tuning``: ``worker_tuning(settings)``, else the SDK's defaults."""
+    them. ``tuning``: ``worker_tuning(settings)``, else the SDK's defaults; ``runner``:
+    ``workflow_runner(settings)``, else the sandbox (the tests' workers)."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=activities.all(),
         activity_executor=executor,
-        workflow_runner=SANDBOX,
+        workflow_runner=runner,
         **(
             tuning
             or WorkerTuning(
@@ -119,7 +129,12 @@ def build_worker(
 def store_worker(client: Client, settings: Settings, executor: ThreadPoolExecutor) -> Worker:
     """The worker every deployment runs: activities on the store named by ``settings``."""
     return build_worker(
-        client, settings.task_queue, executor, store_activities(settings), worker_tuning(settings)
+        client,
+        settings.task_queue,
+        executor,
+        store_activities(settings),
+        worker_tuning(settings),
+        workflow_runner(settings),
     )
 
 

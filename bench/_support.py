@@ -132,12 +132,8 @@ class WorkerProcess:
             raise SystemExit(f"error: the {kind} worker did not start ({line.strip()!r})")
         return cls(process, task_queue)
 
-    def _stat(self) -> list[str]:
-        return Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-
     def cpu_seconds(self) -> float:
-        fields = self._stat()  # after the name: state is [0], utime [11], stime [12]
-        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+        return process_cpu_seconds(self.process.pid)
 
     def rss_mib(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -151,6 +147,12 @@ class WorkerProcess:
             await asyncio.to_thread(self.process.wait, 20)
         except subprocess.TimeoutExpired:
             self.process.kill()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User and system CPU of process ``pid`` so far (its threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 def process_rss_mib(pid: int) -> float:

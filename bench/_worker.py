@@ -16,7 +16,7 @@ from temporalio.worker import Worker
 
 from services.temporal import connect_client
 from settings import get_settings
-from worker import activity_executor, store_worker, worker_tuning
+from worker import activity_executor, store_worker, worker_tuning, workflow_runner
 
 
 async def serve(kind: str) -> None:
@@ -34,6 +34,7 @@ async def serve(kind: str) -> None:
                 workflows=[SkeletonCase],
                 activities=[skeleton_notify, skeleton_project],
                 activity_executor=executor,
+                workflow_runner=workflow_runner(settings),
                 **worker_tuning(settings),
             )
         stop = asyncio.Event()

@@ -41,6 +41,7 @@ from bench._support import (
     binary,
     distribution_ms,
     env_int,
+    process_cpu_seconds,
     process_rss_mib,
     seeded_store,
     table,
@@ -92,6 +93,10 @@ def dev_server_pid(port: str) -> int | None:
         if any(b"temporal" in part for part in cmdline[:1]) and port.encode() in cmdline:
             return int(proc.name)
     return None
+
+
+def cpu_of(pid: int | None) -> float:
+    return process_cpu_seconds(pid) if pid else 0.0
 
 
 def read_model(settings: Settings, version: int, due_after: date | None) -> tuple[int, int]:
@@ -169,11 +174,14 @@ async def bench() -> dict[str, Any]:
             server_pid = dev_server_pid(port)
             worker = await WorkerProcess.start(env, settings, queue, "real")
             try:
-                began = time.perf_counter()
+                began, start_cpu = time.perf_counter(), worker.cpu_seconds()
+                server_cpu, own_cpu = cpu_of(server_pid), time.process_time()
                 references, start_s = await start_cases(settings, client, count, concurrency)
                 while read_model(settings, 0, None)[0] < count:
                     await asyncio.sleep(0.2)
                 projected_s = time.perf_counter() - began
+                start_cpu = worker.cpu_seconds() - start_cpu
+                server_cpu, own_cpu = cpu_of(server_pid) - server_cpu, time.process_time() - own_cpu
                 rss_open = worker.rss_mib()
                 server_open = process_rss_mib(server_pid) if server_pid else None
 
@@ -225,6 +233,9 @@ async def bench() -> dict[str, Any]:
         "start": {
             "started_per_s": round(count / start_s, 1),
             "started_and_projected_per_s": round(count / projected_s, 1),
+            "worker_cpu_ms_per_case": round(1000 * start_cpu / count, 1),
+            "dev_server_cpu_ms_per_case": round(1000 * server_cpu / count, 1),
+            "intake_cpu_ms_per_case": round(1000 * own_cpu / count, 1),
         },
         "replan": {
             "seconds": round(replan_s, 1),
@@ -257,7 +268,9 @@ def report(figures: dict[str, Any]) -> str:
         ["figure", "value"],
         [
             f"starting {n:,} cases: started / started and projected",
-            f"{s['started_per_s']} / {s['started_and_projected_per_s']} cases/s",
+            f"{s['started_per_s']} / {s['started_and_projected_per_s']} cases/s "
+            f"(CPU a case: worker {s['worker_cpu_ms_per_case']} ms, dev server "
+            f"{s['dev_server_cpu_ms_per_case']} ms, intake {s['intake_cpu_ms_per_case']} ms)",
         ],
         [
             f"a new bank holiday re-plans {n:,} open cases",
