@@ -116,7 +116,7 @@ def refresh(
     typer.echo(f"calendar v{saved.version} ({saved.fingerprint}) saved from {feed_url}:")
     for line in changes:
         typer.echo(f"  {line}")
-    tell_running_cases(saved.version)
+    tell_running_cases(saved)
 
 
 @app.command("add")
@@ -160,7 +160,7 @@ def add(
         typer.echo(f"  {line}")
     if when.weekday() >= 5:
         typer.echo(f"note: {when} is a {when.strftime('%A')}, so no deadline moves")
-    tell_running_cases(saved.version)
+    tell_running_cases(saved)
 
 
 @app.command("notify")
@@ -179,20 +179,21 @@ def notify(
             announced = repo.latest() if version is None else repo.get(version)
         except CalendarError as exc:
             _fail(f"{exc}; `foiflow calendar show --all` lists them")
-    if not tell_running_cases(announced.version):
+    if not tell_running_cases(announced):
         raise typer.Exit(code=1)
 
 
-def tell_running_cases(version: int) -> bool:
+def tell_running_cases(calendar: CalendarData) -> bool:
     """Signal all running cases; a stopped Temporal is reported, and the version stays saved."""
     from services.temporal import connect, signal_calendar_change
 
     settings = get_settings()
+    version = calendar.version
 
     async def _signal() -> str:
         client = await connect(settings)
         return await signal_calendar_change(
-            client, version, settings.temporal_namespace, settings.calendar_signal_rate
+            client, version, settings.temporal_namespace, settings.calendar_signal_rate, calendar
         )
 
     try:

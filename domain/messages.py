@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -20,6 +21,8 @@ from domain.case import (
     TimelineEntry,
     VexatiousLimb,
 )
+from statute import calendar_data_from_json
+from statute.calendar import CalendarError
 from statute.clock import ClockEventKind
 from statute.exemptions import Outcome
 from statute.regimes import ExtensionKind
@@ -182,8 +185,23 @@ class CloseCase(BaseModel):
     expected_version: int | None = None
 
 
+class CarriedCalendar(BaseModel):
+    """A calendar version cut to the days from ``start`` to ``end`` (clipped to the version's
+    coverage), as a calendar change carries it."""
+
+    start: date
+    end: date
+    calendar: dict[str, Any]
+
+
 class CalendarChanged(BaseModel):
+    """Calendar ``version`` exists. ``calendar``: that version cut to a span that holds the
+    windows of the running cases (``LoadCalendar.spanning``), so a case re-plans from the
+    signal alone; None, or a span that does not hold a case's window, and the case loads its
+    own."""
+
     version: int
+    calendar: CarriedCalendar | None = None
 
 
 class LoadCalendar(BaseModel):
@@ -200,6 +218,30 @@ class LoadCalendar(BaseModel):
             start=received_on - timedelta(days=31),
             end=received_on + timedelta(days=800),
         )
+
+    @classmethod
+    def spanning(cls, version: int, first_received: date, last_received: date) -> LoadCalendar:
+        """One window holding the windows of every case received between the two days."""
+        return cls(
+            version=version,
+            start=cls.around(version, first_received).start,
+            end=cls.around(version, last_received).end,
+        )
+
+    def cut_from(self, carried: CarriedCalendar) -> dict[str, Any] | None:
+        """This window cut from a calendar a signal carried: the content the store would give,
+        since the carried span holds the window and both were clipped to the same coverage (a
+        window of a window keeps its version and parent). None when it is another version, its
+        span does not hold this window, or it cannot be read or cut."""
+        if not (carried.start <= self.start and self.end <= carried.end):
+            return None
+        try:
+            data = calendar_data_from_json(carried.calendar)
+            if data.version != self.version:
+                return None
+            return data.window(self.start, self.end).to_json()
+        except CalendarError:
+            return None
 
 
 class UpdateResult(BaseModel):

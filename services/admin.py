@@ -594,7 +594,7 @@ async def add_holiday(
     later); ``running_cases_told`` and the notice say which happened.
     """
     saved, before = await asyncio.to_thread(save_holiday, settings, actor, holiday)
-    told, count, notice = await _tell_running_cases(settings, client, saved.version)
+    told, count, notice = await _tell_running_cases(settings, client, saved)
     return HolidayOut(
         version=saved.version,
         fingerprint=saved.fingerprint,
@@ -607,8 +607,9 @@ async def add_holiday(
 
 
 async def _tell_running_cases(
-    settings: Settings, client: Client | None, version: int
+    settings: Settings, client: Client | None, calendar: CalendarData
 ) -> tuple[bool, int | None, str]:
+    version = calendar.version
     later = f"run `foiflow calendar notify --version {version}` when Temporal is up"
     if client is None:
         return False, None, f"Temporal is unreachable: running cases were not told; {later}"
@@ -619,7 +620,7 @@ async def _tell_running_cases(
         count = None
     try:
         job = await signal_calendar_change(
-            client, version, settings.temporal_namespace, settings.calendar_signal_rate
+            client, version, settings.temporal_namespace, settings.calendar_signal_rate, calendar
         )
     except Exception as exc:  # any failure to reach Temporal: say so, the version stands
         reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__

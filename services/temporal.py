@@ -10,6 +10,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -49,7 +50,7 @@ from temporalio.service import RPCError, RPCStatusCode, TLSConfig
 
 from domain.case import CLOSED_STATUSES, CaseView
 from domain.intake import intake_key
-from domain.messages import CalendarChanged, LoadCalendar, RequestInput
+from domain.messages import CalendarChanged, CarriedCalendar, LoadCalendar, RequestInput
 from services.errors import (
     CaseClosed,
     CaseNotFound,
@@ -60,6 +61,7 @@ from services.errors import (
 )
 from services.payload_codec import data_converter
 from settings import Settings, env_name, split_address
+from statute.calendar import CalendarData
 from store.calendars import CalendarRepository
 from workflows.request import FoiRequestWorkflow
 from workflows.search_attributes import ALL_KEYS, FOI_INTAKE_KEY, FOI_REGIME, FOI_STATUS
@@ -279,17 +281,41 @@ async def start_case(
 RUNNING_CASES = f"WorkflowType='{WORKFLOW_TYPE}' AND ExecutionStatus='Running'"
 
 
+# Running cases received up to this long ago re-plan from the calendar the signal carries; an
+# older one (paused for years) loads its window from the store.
+CARRIED_RECEIPTS = timedelta(days=2 * 366)
+
+
+def carried_calendar(calendar: CalendarData, today: date) -> CarriedCalendar:
+    """What a calendar change carries: the version cut to the windows of the cases received in
+    the last two years (a few KB, where the whole calendar is tens)."""
+    span = LoadCalendar.spanning(calendar.version, today - CARRIED_RECEIPTS, today)
+    cut = calendar.window(span.start, span.end).to_json()
+    return CarriedCalendar(start=span.start, end=span.end, calendar=cut)
+
+
 async def signal_calendar_change(
-    client: Client, version: int, namespace: str = "default", rate: float = 0.0
+    client: Client,
+    version: int,
+    namespace: str = "default",
+    rate: float = 0.0,
+    calendar: CalendarData | None = None,
 ) -> str:
     """Tell every running case that calendar ``version`` exists, in one batch operation, at most
     ``rate`` cases a second (0: the server's batch rate, ``worker.batcherRPS``, 50 by default).
+    With the version's ``calendar``, the signal carries it (``carried_calendar``) and each case
+    re-plans without asking the store.
 
     Cases ignore versions they already have, so a repeated or late batch does no harm. A rate
     the workers can keep up with keeps every case answering queries while the batch runs.
     """
     job_id = f"calendar-v{version}-{uuid.uuid4().hex[:8]}"
-    payloads = await client.data_converter.encode([CalendarChanged(version=version)])
+    carried = None
+    if calendar is not None and calendar.version == version:
+        carried = carried_calendar(calendar, datetime.now(UTC).date() + timedelta(days=1))
+    payloads = await client.data_converter.encode(
+        [CalendarChanged(version=version, calendar=carried)]
+    )
     await client.workflow_service.start_batch_operation(
         StartBatchOperationRequest(
             namespace=namespace,

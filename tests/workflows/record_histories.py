@@ -25,6 +25,7 @@ from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from activities.store_adapters import store_activities  # noqa: E402
 from domain.case import Actor  # noqa: E402
 from domain.messages import (  # noqa: E402
+    CalendarChanged,
     IssueResponse,
     RecordClockEvent,
 )
@@ -42,9 +43,10 @@ from domain.review import (  # noqa: E402
     review_workflow_id,
 )
 from services.reviews import start_review_stage  # noqa: E402
-from services.temporal import register_search_attributes  # noqa: E402
+from services.temporal import carried_calendar, register_search_attributes  # noqa: E402
 from settings import get_settings  # noqa: E402
-from statute import ClockEventKind  # noqa: E402
+from statute import ClockEventKind, calendar_for, get_regime  # noqa: E402
+from statute.calendar import SCOTLAND  # noqa: E402
 from statute.exemptions import Role  # noqa: E402
 from store.calendars import calendar_repository  # noqa: E402
 from store.db import migrate  # noqa: E402
@@ -89,11 +91,36 @@ async def seed_late_after_clarification(env: WorkflowEnvironment, handle: Handle
     await handle.execute_update(FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER))
 
 
+async def seed_calendar_in_signal(env: WorkflowEnvironment, handle: Handle) -> None:
+    """A bank holiday proclaimed while the units answer, the calendar carried in the signal."""
+    await route_seed(handle)
+    view = await handle.query(FoiRequestWorkflow.state)
+    repository = calendar_repository(get_settings())
+    latest = repository.latest()
+    holiday = calendar_for(get_regime("foia"), latest).add_working_days(view.clock.start_date, 5)
+    saved = repository.save_new(
+        latest.with_proclaimed(holiday, [SCOTLAND], "Extra bank holiday", version=0)
+    )
+    carried = carried_calendar(saved, view.clock.received_on)
+    await handle.signal(
+        FoiRequestWorkflow.calendar_changed,
+        CalendarChanged(version=saved.version, calendar=carried),
+    )
+    while (await handle.query(FoiRequestWorkflow.state)).clock.calendar_version != saved.version:
+        await asyncio.sleep(0.05)
+    await answer_seed(handle)
+    await sign_off_and_approve(handle)
+    await env.sleep(timedelta(days=2))
+    await handle.execute_update(FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER))
+
+
 SCENARIOS: dict[str, Callable[[WorkflowEnvironment, Handle], Awaitable[None]]] = {
     "seed_on_time": seed_on_time,
     "seed_late_after_clarification": seed_late_after_clarification,
     # The seed case once projections carry only changes (the lean-projection patch).
     "seed_lean_projection": seed_on_time,
+    # A calendar change that carries the calendar (the calendar-in-signal patch).
+    "seed_calendar_in_signal": seed_calendar_in_signal,
 }
 
 

@@ -6,16 +6,19 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowHandle
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowHandle, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from activities.store_adapters import store_activities
 from domain.case import CaseView
-from domain.messages import CalendarChanged
+from domain.messages import CalendarChanged, CarriedCalendar
+from services.temporal import carried_calendar
 from settings import get_settings
 from statute import calendar_for, get_regime
 from statute.calendar import SCOTLAND, long_date
@@ -38,18 +41,26 @@ async def wait_for_state(
     raise AssertionError(f"case never reached the expected state: {view.timeline[-1].text}")
 
 
+# What the signal carries: nothing (the case loads its window from the store), the calendar
+# as a calendar change sends it (the case re-plans from the signal alone), or a window too short
+# for the case's (it loads its own, as if nothing were carried).
+CARRIED = ["nothing", "the calendar", "too short a window"]
+
+
+@pytest.mark.parametrize("carried", CARRIED)
 async def test_a_proclaimed_holiday_moves_the_due_date_and_the_reminders(
     env: WorkflowEnvironment,
     executor: ThreadPoolExecutor,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    carried: str,
 ) -> None:
     # Its own store and a worker on it, so the extra holiday does not leak into other tests' cases.
     monkeypatch.setenv("FOIFLOW_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("FOIFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'store.db'}")
     activities = store_activities(get_settings())
     async with build_worker(env.client, f"calendar-{uuid.uuid4()}", executor, activities) as w:
-        handle = await _holiday_moves_the_case(env, w.task_queue)
+        handle = await _holiday_moves_the_case(env, w.task_queue, carried)
         # Closed and finished while this store's worker still runs it: nothing left pending on a
         # task queue nobody polls.
         await close_started_cases()
@@ -57,8 +68,18 @@ async def test_a_proclaimed_holiday_moves_the_due_date_and_the_reminders(
             await handle.result()
 
 
+def calendar_loads(history: WorkflowHistory) -> int:
+    """The ``load_calendar`` activities a case ran."""
+    return sum(
+        1
+        for e in history.events
+        if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "load_calendar"
+    )
+
+
 async def _holiday_moves_the_case(
-    env: WorkflowEnvironment, task_queue: str
+    env: WorkflowEnvironment, task_queue: str, carried: str = "nothing"
 ) -> WorkflowHandle[Any, Any]:
     handle = await start_seed(env.client, task_queue, await env.get_current_time())
     await route_seed(handle)
@@ -73,8 +94,25 @@ async def _holiday_moves_the_case(
     v2 = repository.save_new(
         packaged.with_proclaimed(holiday, [SCOTLAND], "Extra bank holiday", version=0)
     )
-    await handle.signal(FoiRequestWorkflow.calendar_changed, CalendarChanged(version=v2.version))
+    today = view.clock.received_on
+    calendar = {
+        "nothing": None,
+        "the calendar": carried_calendar(v2, today),
+        "too short a window": CarriedCalendar(
+            start=today,
+            end=today + timedelta(days=60),
+            calendar=v2.window(today, today + timedelta(days=60)).to_json(),
+        ),
+    }[carried]
+    loads = calendar_loads(await handle.fetch_history())
+    await handle.signal(
+        FoiRequestWorkflow.calendar_changed,
+        CalendarChanged(version=v2.version, calendar=calendar),
+    )
     view = await wait_for_state(handle, lambda v: v.clock.calendar_version == v2.version)
+    # Carried whole, the case asks the store for nothing; otherwise it loads its window.
+    expected_loads = 0 if carried == "the calendar" else 1
+    assert calendar_loads(await handle.fetch_history()) - loads == expected_loads
 
     new_cal = calendar_for(get_regime("foia"), v2)
     new_due = new_cal.add_working_days(view.clock.start_date, 20)

@@ -24,6 +24,7 @@ def test_histories_are_committed() -> None:
         "seed_late_after_clarification",
         "review_complaint_complied",  # ReviewWorkflow: review, regulator, compliance, closed
         "seed_lean_projection",
+        "seed_calendar_in_signal",  # a calendar change carrying the calendar
     }
 
 
