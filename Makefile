@@ -79,8 +79,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Two test processes (the machines have two cores): each module runs whole in one of them, with
+# its own Temporal servers, data directory and databases. PYTEST_WORKERS=0 runs in this process.
+PYTEST_WORKERS ?= 2
 pytest: $(STAMP) services system-packages assets chromium
-	$(BIN)/pytest -q -p no:cacheprovider --durations=20
+	$(BIN)/pytest -q -p no:cacheprovider --durations=20 -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint typecheck pytest
 

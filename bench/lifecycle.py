@@ -16,7 +16,9 @@ On one in-memory dev server, one worker process (``bench._worker``) at a time, a
    of their own: p50/p95/p99.
 
 Sizes: ``FOIFLOW_BENCH_CASES`` (40), ``FOIFLOW_BENCH_CONCURRENCY`` (10),
-``FOIFLOW_BENCH_ANSWERS`` (answers per user, 5), ``FOIFLOW_BENCH_USERS`` (``1,20,50``).
+``FOIFLOW_BENCH_ANSWERS`` (answers per user, 5), ``FOIFLOW_BENCH_USERS`` (``1,20,50``),
+``FOIFLOW_BENCH_THINK_S`` (2: with more than one user, a second round in which each user pauses
+about that long between answers, as people do, beside the round sent back to back).
 Run with ``python -m bench lifecycle``; writes ``bench/results/lifecycle-*.json``.
 """
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import time
 import uuid
 from collections import Counter
@@ -276,9 +279,12 @@ async def answer_latency(
     worker: WorkerProcess,
     users: int,
     answers: int,
+    think_s: float = 0.0,
 ) -> dict[str, float]:
     """``users`` unit contacts at once, each revising Q1 of a routed case of their own through
-    ``POST /api/cases/{ref}/questions/1/answer``: the time of each request."""
+    ``POST /api/cases/{ref}/questions/1/answer``: the time of each request. ``think_s``: each
+    user reads for that long (give or take half) before their next answer, as people do; 0,
+    they send the next the moment the last returns (the machine's saturation)."""
     references = [await driver.start() for _ in range(users)]
     await asyncio.gather(*(driver.route(r) for r in references))
     identity = Identity(get_engine(settings.database_url), settings, hasher=FAST_HASHER)
@@ -286,6 +292,7 @@ async def answer_latency(
     token = identity.issue_token(Principal(VAWG, "password")).access_token
     headers = {"Authorization": f"Bearer {token}"}
     samples: list[float] = []
+    pacing = random.Random(users)  # the same pauses in every run
     transport = ASGITransport(app=app, client=("127.0.0.1", 50000))
     async with AsyncClient(transport=transport, base_url="http://bench") as api:
 
@@ -299,6 +306,8 @@ async def answer_latency(
                 samples.append(time.perf_counter() - began)
                 if response.status_code != 200:
                     raise SystemExit(f"answer refused: {response.status_code} {response.text}")
+                if think_s:
+                    await asyncio.sleep(think_s * (0.5 + pacing.random()))
 
         await user(references[0])  # warm the app (first request imports and compiles)
         samples.clear()
@@ -323,6 +332,7 @@ async def bench() -> dict[str, Any]:
     user_counts = [
         int(u) for u in os.environ.get("FOIFLOW_BENCH_USERS", "1,20,50").split(",") if u.strip()
     ]
+    think = env_int("FOIFLOW_BENCH_THINK_S", 2)
     with seeded_store() as settings:
         async with dev_server() as env:
             real_queue = f"bench-real-{uuid.uuid4().hex[:6]}"
@@ -368,10 +378,16 @@ async def bench() -> dict[str, Any]:
                 histories = [
                     await env.client.get_workflow_handle(r).fetch_history() for r in sample
                 ]
-                latency = {
-                    str(users): await answer_latency(env, settings, driver, real, users, answers)
-                    for users in user_counts
-                }
+                latency: dict[str, dict[str, float]] = {}
+                for users in user_counts:
+                    latency[f"{users} user(s), back to back"] = await answer_latency(
+                        env, settings, driver, real, users, answers
+                    )
+                    if users > 1:
+                        paced = f"{users} users, each ~{think} s between answers"
+                        latency[paced] = await answer_latency(
+                            env, settings, driver, real, users, answers, think
+                        )
             finally:
                 await real.stop()
     return {
@@ -422,7 +438,7 @@ def report(figures: dict[str, Any]) -> str:
     for users, d in figures["answer_latency_ms"].items():
         rows.append(
             [
-                f"answer round trip via HTTP API, {users} user(s)",
+                f"answer round trip via HTTP API, {users}",
                 f"p50 {d['p50_ms']:.0f} / p95 {d['p95_ms']:.0f} / p99 {d['p99_ms']:.0f} ms",
                 f"n={d['n']}; CPU per answer: app {d['api_cpu_ms']} ms, "
                 f"worker {d['worker_cpu_ms']} ms",

@@ -28,13 +28,16 @@ def test_the_lifecycle_report_prints_each_figure_against_the_skeleton() -> None:
                 "events_per_case": 120,
                 "bytes_by_kind": {"activity input: project_changes": 25600},
             },
-            "answer_latency_ms": {"1": {**latency, "api_cpu_ms": 9.0, "worker_cpu_ms": 4.0}},
+            "answer_latency_ms": {
+                "1 user(s), back to back": {**latency, "api_cpu_ms": 9.0, "worker_cpu_ms": 4.0}
+            },
             "calls_per_case": {"seed case": {"updates": 12}, "skeleton": {"updates": 12}},
         }
     )
     assert "0.95x" in text and "2.00x" in text
     assert "50.0 KiB, 120 events" in text
     assert "activity input: project_changes" in text and "50%" in text
+    assert "answer round trip via HTTP API, 1 user(s), back to back" in text
     assert "p50 20 / p95 30 / p99 31 ms" in text
 
 
@@ -43,8 +46,19 @@ def test_the_replan_report_prints_time_queries_and_memory() -> None:
     text = replan_report(
         {
             "sizes": {"cases": 1000},
-            "start": {"started_per_s": 60.0, "started_and_projected_per_s": 55.0},
-            "replan": {"seconds": 30.5, "half_seconds": 12.0, "worker_cpu_s": 20.0},
+            "start": {
+                "started_per_s": 60.0,
+                "started_and_projected_per_s": 55.0,
+                "worker_cpu_ms_per_case": 13.5,
+                "dev_server_cpu_ms_per_case": 28.8,
+                "intake_cpu_ms_per_case": 6.8,
+            },
+            "replan": {
+                "seconds": 30.5,
+                "half_seconds": 12.0,
+                "worker_cpu_s": 20.0,
+                "dev_server_cpu_s": 31.0,
+            },
             "queries_idle_ms": latency,
             "queries_during_replan_ms": latency,
             "query_failures": 0,
@@ -59,6 +73,8 @@ def test_the_replan_report_prints_time_queries_and_memory() -> None:
     )
     assert "re-plans 1,000 open cases" in text and "30.5 s" in text
     assert "p50 12 / p95 80 / max 95 ms (n=40, 0 failed)" in text
+    assert "worker 13.5 ms, dev server 28.8 ms, intake 6.8 ms" in text
+    assert "CPU: worker 20.0 s, dev server 31.0 s" in text
     assert "300 / 350 MiB" in text
 
 

@@ -8,6 +8,7 @@ import shutil
 import sys
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from test_web_admin import HOLIDAY
 
-from domain.messages import CalendarChanged
+from domain.messages import CalendarChanged, LoadCalendar
 from services.payload_codec import data_converter
 from services.temporal import RUNNING_CASES, WORKFLOW_TYPE
 from settings import Settings, get_settings
@@ -93,7 +94,7 @@ async def test_a_holiday_added_over_the_api_signals_every_running_case(
 
     async def delivered() -> bool:
         signals = [await _signals(h) for h in handles]
-        return signals == [[CalendarChanged(version=2)]] * len(handles)
+        return [[s.version for s in told] for told in signals] == [[2]] * len(handles)
 
     for _ in range(100):
         if await delivered():
@@ -101,6 +102,12 @@ async def test_a_holiday_added_over_the_api_signals_every_running_case(
         await asyncio.sleep(0.1)
     else:
         raise AssertionError("the batch signal never reached both cases")
+    # Each signal carries calendar v2 cut to a span holding the window of a case received today,
+    # so the cases re-plan without asking the store.
+    [[signal], _] = [await _signals(h) for h in handles]
+    assert signal.calendar is not None and signal.calendar.calendar["version"] == 2
+    today = datetime.now(UTC).date()
+    assert LoadCalendar.around(2, today).cut_from(signal.calendar) is not None
     for handle in handles:
         await handle.terminate("test finished")
 
