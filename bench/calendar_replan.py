@@ -12,7 +12,8 @@ Sizes: ``FOIFLOW_BENCH_REPLAN_CASES`` (1,000; 10,000 for the issue's figure),
 ``FOIFLOW_BENCH_CONCURRENCY`` (20 starts at once), ``FOIFLOW_BENCH_QUERY_SAMPLE`` (20 cases).
 ``FOIFLOW_BENCH_BATCH_RPS``: the dev server's batch-operation rate (``worker.batcherRPS``; the
 server's default, 50 a second, when unset); ``FOIFLOW_CALENDAR_SIGNAL_RATE``: the rate foiflow
-asks the batch for. Run with ``python -m bench calendar_replan``.
+asks the batch for; ``FOIFLOW_BENCH_SERVER_FILE=1``: the dev server keeps its state in a SQLite
+file, as ``foiflow up`` runs it (in memory otherwise). Run with ``python -m bench calendar_replan``.
 """
 
 from __future__ import annotations
@@ -65,8 +66,14 @@ QUERY_TIMEOUT = timedelta(seconds=15)
 
 
 @asynccontextmanager
-async def dev_server(batch_rps: int | None) -> AsyncIterator[WorkflowEnvironment]:
+async def dev_server(
+    batch_rps: int | None, data_dir: Path | None = None
+) -> AsyncIterator[WorkflowEnvironment]:
+    """The dev server in memory, or with ``data_dir`` in a SQLite file as ``foiflow up`` runs it."""
     args = ["--headless", "--log-level", "error"]
+    if data_dir is not None:
+        args += ["--db-filename", str(data_dir / "temporal.db")]
+        args += ["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"]
     if batch_rps:
         args += ["--dynamic-config-value", f"worker.batcherRPS={batch_rps}"]
     env = await WorkflowEnvironment.start_local(
@@ -166,7 +173,8 @@ async def bench() -> dict[str, Any]:
     sample_size = env_int("FOIFLOW_BENCH_QUERY_SAMPLE", 20)
     batch_rps = int(os.environ.get("FOIFLOW_BENCH_BATCH_RPS", "0") or 0)
     with seeded_store() as settings:
-        async with dev_server(batch_rps) as env:
+        on_file = os.environ.get("FOIFLOW_BENCH_SERVER_FILE", "") == "1"
+        async with dev_server(batch_rps, settings.data_dir if on_file else None) as env:
             client = env.client
             queue = f"bench-replan-{uuid.uuid4().hex[:6]}"
             settings = settings.model_copy(update={"task_queue": queue})
@@ -230,6 +238,7 @@ async def bench() -> dict[str, Any]:
     return {
         "sizes": {"cases": count, "start_concurrency": concurrency, "query_sample": len(sample)},
         "batch_rps": batch_rps or "server default (50)",
+        "dev_server_store": "SQLite file" if on_file else "memory",
         "calendar_signal_rate": settings.calendar_signal_rate or "server's",
         "start": {
             "started_per_s": round(count / start_s, 1),
@@ -295,6 +304,7 @@ def report(figures: dict[str, Any]) -> str:
             "batch signal rate: server limit / foiflow's",
             f"{figures['batch_rps']} / {figures.get('calendar_signal_rate', 'unset')}",
         ],
+        ["dev server's state", figures.get("dev_server_store", "memory")],
     ]
     return table(rows)
 

@@ -284,7 +284,8 @@ async def answer_latency(
     """``users`` unit contacts at once, each revising Q1 of a routed case of their own through
     ``POST /api/cases/{ref}/questions/1/answer``: the time of each request. ``think_s``: each
     user reads for that long (give or take half) before their next answer, as people do; 0,
-    they send the next the moment the last returns (the machine's saturation)."""
+    they send the next the moment the last returns (the machine's saturation). Paced users
+    also start at a random moment within the first pause."""
     references = [await driver.start() for _ in range(users)]
     await asyncio.gather(*(driver.route(r) for r in references))
     identity = Identity(get_engine(settings.database_url), settings, hasher=FAST_HASHER)
@@ -297,6 +298,8 @@ async def answer_latency(
     async with AsyncClient(transport=transport, base_url="http://bench") as api:
 
         async def user(reference: str) -> None:
+            if think_s:  # people do not all press the button in the same millisecond
+                await asyncio.sleep(think_s * pacing.random())
             for n in range(answers):
                 body = {**NOT_HELD, "note": f"revision {n}"}
                 began = time.perf_counter()
