@@ -13,20 +13,10 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.case import CaseStatus
-from domain.messages import IssueResponse
 from logging_setup import REDACTED_EMAIL, configure_logging
 from settings import Settings
-from workflows.request import FoiRequestWorkflow
 
-from case_driver import (
-    OFFICER,
-    answer_seed,
-    close_started_cases,
-    route_seed,
-    seed_intake,
-    sign_off_and_approve,
-    start_seed,
-)
+from case_driver import close_started_cases, seed_case_issued, seed_intake, start_seed
 
 
 @pytest.fixture
@@ -112,11 +102,7 @@ async def test_a_whole_seed_case_logs_nothing_about_the_requester(
     root_logger.handlers.insert(0, unredacted)
     try:
         handle = await start_seed(env.client, worker.task_queue, await env.get_current_time())
-        await route_seed(handle)
-        await answer_seed(handle)
-        await sign_off_and_approve(handle)
-        await env.sleep(timedelta(days=3))
-        await handle.execute_update(FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER))
+        await seed_case_issued(env, handle, after=timedelta(days=3))
         with env.auto_time_skipping_disabled():
             result = await handle.result()
         assert result.status == CaseStatus.ISSUED

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
 
 from activities.case_activities import load_calendar_window
 from domain.case import (
@@ -29,6 +30,7 @@ from domain.messages import (
     AnswerTask,
     ApproveResponse,
     CloseCase,
+    IssueResponse,
     LoadCalendar,
     Notification,
     RequestInput,
@@ -192,6 +194,20 @@ async def sign_off_and_approve(handle: WorkflowHandle[FoiRequestWorkflow, Any]) 
             SignOffDecision(actor=actor, section=section, approve=True),
         )
     await handle.execute_update(FoiRequestWorkflow.approve_response, ApproveResponse(actor=OFFICER))
+
+
+async def seed_case_issued(
+    env: WorkflowEnvironment,
+    handle: WorkflowHandle[FoiRequestWorkflow, Any],
+    after: timedelta = timedelta(days=2),
+) -> None:
+    """The seed case's whole life: routed, answered, signed off and approved; ``after`` that
+    long, the officer issues the response."""
+    await route_seed(handle)
+    await answer_seed(handle)
+    await sign_off_and_approve(handle)
+    await env.sleep(after)
+    await handle.execute_update(FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER))
 
 
 # ---- the case outside Temporal: pure modules, in-memory ports ---------------------------------

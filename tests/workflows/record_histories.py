@@ -60,6 +60,7 @@ from case_driver import (  # noqa: E402
     answer_seed,
     noon_on,
     route_seed,
+    seed_case_issued,
     sign_off_and_approve,
     start_seed,
 )
@@ -69,11 +70,7 @@ Handle = WorkflowHandle[FoiRequestWorkflow, Any]
 
 
 async def seed_on_time(env: WorkflowEnvironment, handle: Handle) -> None:
-    await route_seed(handle)
-    await answer_seed(handle)
-    await sign_off_and_approve(handle)
-    await env.sleep(timedelta(days=2))
-    await handle.execute_update(FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER))
+    await seed_case_issued(env, handle)
 
 
 async def seed_late_after_clarification(env: WorkflowEnvironment, handle: Handle) -> None:

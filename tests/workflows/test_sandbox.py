@@ -7,7 +7,6 @@ from __future__ import annotations
 import pkgutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
@@ -16,22 +15,13 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
 
 import workflows
 from domain.case import CaseStatus
-from domain.messages import IssueResponse
 from services.cases import case_view
 from services.context import ServiceContext
 from settings import Settings, WorkerSandbox, get_settings
 from store.db import get_engine
 from worker import PURE_WORKFLOW_MODULES, SANDBOX, store_worker, workflow_runner
-from workflows.request import FoiRequestWorkflow
 
-from case_driver import (
-    OFFICER,
-    answer_seed,
-    close_started_cases,
-    route_seed,
-    sign_off_and_approve,
-    start_seed,
-)
+from case_driver import close_started_cases, seed_case_issued, start_seed
 
 SANDBOXED = {"workflows.request", "workflows.review"}  # the workflows: calls checked per run
 
@@ -50,7 +40,7 @@ def test_the_setting_names_the_runner_and_the_tests_run_sandboxed() -> None:
 
 def test_a_value_that_is_neither_is_refused_naming_the_setting() -> None:
     with pytest.raises(ValueError, match="worker_sandbox") as refused:
-        Settings(worker_sandbox="sometimes")  # type: ignore[arg-type]
+        Settings(worker_sandbox="sometimes")
     assert "'on' or 'off'" in str(refused.value)
 
 
@@ -63,11 +53,7 @@ async def test_the_seed_case_lives_the_same_life_with_the_sandbox_or_without(
     )
     async with store_worker(env.client, settings, executor):
         handle = await start_seed(env.client, settings.task_queue, await env.get_current_time())
-        await route_seed(handle)
-        await answer_seed(handle)
-        await sign_off_and_approve(handle)
-        await env.sleep(timedelta(days=1))
-        await handle.execute_update(FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER))
+        await seed_case_issued(env, handle)
         with env.auto_time_skipping_disabled():
             result = await handle.result()
         ctx = ServiceContext(
