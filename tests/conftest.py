@@ -26,10 +26,12 @@ if TYPE_CHECKING:
     from services.context import ServiceContext
     from settings import Settings
 
-# Before anything reads settings: tests never touch a developer's .data directory. (foiflow's
-# modules are imported inside the fixtures below, after this.)
+# Before anything reads settings: tests never touch a developer's .data directory, and each test
+# process has its own (pytest-xdist's workers inherit the environment of the process that
+# started them, so a directory set only when missing would be shared by all of them, store and
+# sign-ins included). foiflow's modules are imported inside the fixtures below, after this.
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="foiflow-test-"))
-os.environ.setdefault("FOIFLOW_DATA_DIR", str(_DATA_DIR))
+os.environ["FOIFLOW_DATA_DIR"] = str(_DATA_DIR)
 os.environ.pop("FOIFLOW_DATABASE_URL", None)
 # One audit key for every store the tests make, whichever entry point (CLI, worker, web app)
 # opens it: rows one writes, the others verify.
