@@ -193,7 +193,7 @@ def tell_running_cases(calendar: CalendarData) -> bool:
     async def _signal() -> str:
         client = await connect(settings)
         return await signal_calendar_change(
-            client, version, settings.temporal_namespace, settings.calendar_signal_rate, calendar
+            client, calendar, settings.temporal_namespace, settings.calendar_signal_rate
         )
 
     try:

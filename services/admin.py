@@ -620,7 +620,7 @@ async def _tell_running_cases(
         count = None
     try:
         job = await signal_calendar_change(
-            client, version, settings.temporal_namespace, settings.calendar_signal_rate, calendar
+            client, calendar, settings.temporal_namespace, settings.calendar_signal_rate
         )
     except Exception as exc:  # any failure to reach Temporal: say so, the version stands
         reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__

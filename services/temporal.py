@@ -295,24 +295,19 @@ def carried_calendar(calendar: CalendarData, today: date) -> CarriedCalendar:
 
 
 async def signal_calendar_change(
-    client: Client,
-    version: int,
-    namespace: str = "default",
-    rate: float = 0.0,
-    calendar: CalendarData | None = None,
+    client: Client, calendar: CalendarData, namespace: str = "default", rate: float = 0.0
 ) -> str:
-    """Tell every running case that calendar ``version`` exists, in one batch operation, at most
-    ``rate`` cases a second (0: the server's batch rate, ``worker.batcherRPS``, 50 by default).
-    With the version's ``calendar``, the signal carries it (``carried_calendar``) and each case
-    re-plans without asking the store.
+    """Tell every running case that ``calendar``'s version exists, in one batch operation, at
+    most ``rate`` cases a second (0: the server's batch rate, ``worker.batcherRPS``, 50 by
+    default). The signal carries the calendar (``carried_calendar``), so each case re-plans
+    without asking the store.
 
     Cases ignore versions they already have, so a repeated or late batch does no harm. A rate
     the workers can keep up with keeps every case answering queries while the batch runs.
     """
+    version = calendar.version
     job_id = f"calendar-v{version}-{uuid.uuid4().hex[:8]}"
-    carried = None
-    if calendar is not None and calendar.version == version:
-        carried = carried_calendar(calendar, datetime.now(UTC).date() + timedelta(days=1))
+    carried = carried_calendar(calendar, datetime.now(UTC).date() + timedelta(days=1))
     payloads = await client.data_converter.encode(
         [CalendarChanged(version=version, calendar=carried)]
     )

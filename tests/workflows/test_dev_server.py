@@ -94,7 +94,7 @@ async def test_same_request_twice_is_one_case_and_batches_reach_every_case(
         latest.with_proclaimed(holiday, [NORTHERN_IRELAND], "Proclaimed", version=0)
     )
     # As an admin's new holiday sends it: the batch signal carries the calendar.
-    await signal_calendar_change(dev_env.client, saved.version, calendar=saved)
+    await signal_calendar_change(dev_env.client, saved)
 
     async def moved() -> bool:
         views = [await case_state(dev_env.client, r) for r in (first.reference, other.reference)]
