@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from typing import Any
+
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -15,6 +20,15 @@ from workflows.request import FoiRequestWorkflow
 from case_driver import OFFICER, act, answer_seed, route_seed, seed_intake, sign_off_and_approve
 
 
+async def continued_as_new(handle: WorkflowHandle[Any, Any], first_run: str) -> bool:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if (await handle.describe()).run_id != first_run:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
 async def test_state_survives_continue_as_new(env: WorkflowEnvironment, worker: Worker) -> None:
     intake = seed_intake(await env.get_current_time())
     # A tiny limit, so that the seed case alone spans several runs.
@@ -26,10 +40,13 @@ async def test_state_survives_continue_as_new(env: WorkflowEnvironment, worker: 
     await route_seed(handle)
     await answer_seed(handle)
     latest = env.client.get_workflow_handle_for(FoiRequestWorkflow.run, intake.reference)
+    # The history passed the limit with the answers; the case carries on in a fresh run once
+    # their projection is done. Waited for here: on a loaded machine a slow projection could
+    # otherwise see every remaining action land before the run checks its length.
+    assert await continued_as_new(latest, first_run), "the case never continued as new"
     await sign_off_and_approve(latest)
     view = await act(latest, FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER))
 
-    assert (await latest.describe()).run_id != first_run, "the case never continued as new"
     assert view.status == CaseStatus.ISSUED and view.on_time is True
     # Nothing was lost or repeated across runs: one timeline, numbered without gaps.
     assert [e.seq for e in view.timeline] == list(range(1, len(view.timeline) + 1))
