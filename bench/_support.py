@@ -149,6 +149,20 @@ class WorkerProcess:
             self.process.kill()
 
 
+def dev_server_pid(port: str) -> int | None:
+    """The dev server process listening on ``port`` (a child of this one)."""
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(b"temporal" in part for part in cmdline[:1]) and port.encode() in cmdline:
+            return int(proc.name)
+    return None
+
+
 def process_cpu_seconds(pid: int) -> float:
     """User and system CPU of process ``pid`` so far (its threads included)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

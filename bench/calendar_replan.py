@@ -40,6 +40,7 @@ from bench._support import (
     ROOT,
     WorkerProcess,
     binary,
+    dev_server_pid,
     distribution_ms,
     env_int,
     process_cpu_seconds,
@@ -86,20 +87,6 @@ async def dev_server(
         yield env
     finally:
         await env.shutdown()
-
-
-def dev_server_pid(port: str) -> int | None:
-    """The dev server process listening on ``port`` (a child of this one)."""
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if any(b"temporal" in part for part in cmdline[:1]) and port.encode() in cmdline:
-            return int(proc.name)
-    return None
 
 
 def cpu_of(pid: int | None) -> float:

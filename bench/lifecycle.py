@@ -8,7 +8,10 @@ On one in-memory dev server, one worker process (``bench._worker``) at a time, a
    ``bench._skeleton``: the same starts, queries, updates, activities and search-attribute
    upserts per case (counted from a real case's history) with no-op bodies, driven the same
    way, in the same run.
-2. **Worker CPU per case**, from the worker process's /proc counters, for both.
+2. **CPU per case**, for both: the worker process's (from its /proc counters), the dev
+   server's (its /proc counters) and this process's, which drives the cases (through
+   ``services`` for the seed case, straight calls for the skeleton). On two cores all three
+   share the machine, so throughput follows their sum.
 3. **History per seed case**: bytes and events, by event type (activities by name, updates by
    name), the mean over a sample of the cases.
 4. **Answer round trip through the HTTP API** (the FastAPI app over httpx's ASGI transport, the
@@ -47,8 +50,10 @@ from bench._support import (
     ROOT,
     WorkerProcess,
     dev_server,
+    dev_server_pid,
     distribution_ms,
     env_int,
+    process_cpu_seconds,
     seeded_store,
     table,
     write_results,
@@ -84,6 +89,8 @@ class Lifecycle:
     seconds: float
     worker_cpu_s: float
     rss_mib: float
+    server_cpu_s: float
+    driver_cpu_s: float
 
     @property
     def per_second(self) -> float:
@@ -92,6 +99,14 @@ class Lifecycle:
     @property
     def cpu_per_case(self) -> float:
         return self.worker_cpu_s / self.cases
+
+    def per_case(self) -> dict[str, float]:
+        """CPU seconds a case cost each process."""
+        return {
+            "worker": round(self.worker_cpu_s / self.cases, 4),
+            "dev_server": round(self.server_cpu_s / self.cases, 4),
+            "driver": round(self.driver_cpu_s / self.cases, 4),
+        }
 
 
 @dataclass
@@ -236,11 +251,25 @@ async def run_many(count: int, concurrency: int, one: Callable[[int], Awaitable[
 
 
 async def measured(
-    worker: WorkerProcess, count: int, concurrency: int, one: Callable[[int], Awaitable[str]]
+    worker: WorkerProcess,
+    server_pid: int | None,
+    count: int,
+    concurrency: int,
+    one: Callable[[int], Awaitable[str]],
 ) -> Lifecycle:
-    cpu = worker.cpu_seconds()
+    def server_cpu() -> float:
+        return process_cpu_seconds(server_pid) if server_pid else float("nan")
+
+    cpu, server, driver = worker.cpu_seconds(), server_cpu(), time.process_time()
     seconds = await run_many(count, concurrency, one)
-    return Lifecycle(count, seconds, worker.cpu_seconds() - cpu, worker.rss_mib())
+    return Lifecycle(
+        count,
+        seconds,
+        worker.cpu_seconds() - cpu,
+        worker.rss_mib(),
+        server_cpu() - server,
+        time.process_time() - driver,
+    )
 
 
 def history_figures(histories: list[WorkflowHistory]) -> dict[str, Any]:
@@ -338,6 +367,8 @@ async def bench() -> dict[str, Any]:
     think = env_int("FOIFLOW_BENCH_THINK_S", 2)
     with seeded_store() as settings:
         async with dev_server() as env:
+            port = env.client.service_client.config.target_host.rsplit(":", 1)[1]
+            server_pid = dev_server_pid(port)
             real_queue = f"bench-real-{uuid.uuid4().hex[:6]}"
             settings = settings.model_copy(update={"task_queue": real_queue})
             driver = SeedDriver(settings, env.client)
@@ -360,7 +391,9 @@ async def bench() -> dict[str, Any]:
                     skeleton_ids.append(await skeleton_case(env.client, skeleton_queue, plan, n))
                     return skeleton_ids[-1]
 
-                skeleton = await measured(skeleton_worker, count, concurrency, one_skeleton)
+                skeleton = await measured(
+                    skeleton_worker, server_pid, count, concurrency, one_skeleton
+                )
                 skeleton_calls = calls(
                     await env.client.get_workflow_handle(skeleton_ids[0]).fetch_history()
                 )
@@ -376,7 +409,7 @@ async def bench() -> dict[str, Any]:
                     references.append(await driver.case())
                     return references[-1]
 
-                lifecycle = await measured(real, count, concurrency, one_real)
+                lifecycle = await measured(real, server_pid, count, concurrency, one_real)
                 sample = references[:: max(1, len(references) // 5)][:5]
                 histories = [
                     await env.client.get_workflow_handle(r).fetch_history() for r in sample
@@ -406,6 +439,7 @@ async def bench() -> dict[str, Any]:
             "skeleton": round(skeleton.cpu_per_case, 4),
             "ratio": round(lifecycle.cpu_per_case / skeleton.cpu_per_case, 3),
         },
+        "cpu_per_case_s": {"seed": lifecycle.per_case(), "skeleton": skeleton.per_case()},
         "worker_rss_mib": {"seed": round(lifecycle.rss_mib), "skeleton": round(skeleton.rss_mib)},
         "history": history_figures(histories),
         "answer_latency_ms": latency,
@@ -425,6 +459,12 @@ def report(figures: dict[str, Any]) -> str:
             f"{t['ratio']:.2f}x",
         ],
         ["worker CPU per case, s", cpu["seed"], cpu["skeleton"], f"{cpu['ratio']:.2f}x"],
+    ]
+    every = figures["cpu_per_case_s"]
+    for process, label in (("dev_server", "dev server"), ("driver", "driver (this process)")):
+        seed, skeleton = every["seed"][process], every["skeleton"][process]
+        rows.append([f"{label} CPU per case, s", seed, skeleton, f"{seed / skeleton:.2f}x"])
+    rows += [
         [
             "worker RSS, MiB",
             figures["worker_rss_mib"]["seed"],

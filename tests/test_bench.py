@@ -22,6 +22,10 @@ def test_the_lifecycle_report_prints_each_figure_against_the_skeleton() -> None:
             "sizes": {"cases": 2, "concurrency": 1},
             "throughput": {"seed_cases_per_s": 1.9, "skeleton_cases_per_s": 2.0, "ratio": 0.95},
             "worker_cpu_per_case_s": {"seed": 0.2, "skeleton": 0.1, "ratio": 2.0},
+            "cpu_per_case_s": {
+                "seed": {"worker": 0.2, "dev_server": 0.3, "driver": 0.08},
+                "skeleton": {"worker": 0.1, "dev_server": 0.25, "driver": 0.02},
+            },
             "worker_rss_mib": {"seed": 150, "skeleton": 130},
             "history": {
                 "bytes_per_case": 51200,
@@ -35,6 +39,9 @@ def test_the_lifecycle_report_prints_each_figure_against_the_skeleton() -> None:
         }
     )
     assert "0.95x" in text and "2.00x" in text
+    # Where the CPU went, process by process: on two cores throughput follows the sum.
+    assert "dev server CPU per case, s" in text and "1.20x" in text
+    assert "driver (this process) CPU per case, s" in text and "4.00x" in text
     assert "50.0 KiB, 120 events" in text
     assert "activity input: project_changes" in text and "50%" in text
     assert "answer round trip via HTTP API, 1 user(s), back to back" in text
