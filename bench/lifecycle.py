@@ -469,7 +469,8 @@ def report(figures: dict[str, Any]) -> str:
     every = figures["cpu_per_case_s"]
     for process, label in (("dev_server", "dev server"), ("driver", "driver (this process)")):
         seed, skeleton = every["seed"][process], every["skeleton"][process]
-        rows.append([f"{label} CPU per case, s", seed, skeleton, f"{seed / skeleton:.2f}x"])
+        ratio = f"{seed / skeleton:.2f}x" if skeleton else ""  # 0: nothing measurable
+        rows.append([f"{label} CPU per case, s", seed, skeleton, ratio])
     rows += [
         [
             "worker RSS, MiB",
