@@ -136,10 +136,7 @@ class WorkerProcess:
         return process_cpu_seconds(self.process.pid)
 
     def rss_mib(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+        return process_rss_mib(self.process.pid)
 
     async def stop(self) -> None:
         self.process.terminate()
@@ -149,8 +146,9 @@ class WorkerProcess:
             self.process.kill()
 
 
-def dev_server_pid(port: str) -> int | None:
-    """The dev server process listening on ``port`` (a child of this one)."""
+def dev_server_pid(env: WorkflowEnvironment) -> int | None:
+    """The process of the dev server ``env`` talks to (a child of this one), found by its port."""
+    port = env.client.service_client.config.target_host.rsplit(":", 1)[1]
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
@@ -167,6 +165,12 @@ def process_cpu_seconds(pid: int) -> float:
     """User and system CPU of process ``pid`` so far (its threads included)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def cpu_of(pid: int | None) -> float:
+    """``process_cpu_seconds`` of a process that may not have been found: NaN, not a zero that
+    would read as a measurement."""
+    return process_cpu_seconds(pid) if pid else float("nan")
 
 
 def process_rss_mib(pid: int) -> float:

@@ -40,10 +40,10 @@ from bench._support import (
     ROOT,
     WorkerProcess,
     binary,
+    cpu_of,
     dev_server_pid,
     distribution_ms,
     env_int,
-    process_cpu_seconds,
     process_rss_mib,
     seeded_store,
     table,
@@ -87,10 +87,6 @@ async def dev_server(
         yield env
     finally:
         await env.shutdown()
-
-
-def cpu_of(pid: int | None) -> float:
-    return process_cpu_seconds(pid) if pid else 0.0
 
 
 def read_model(settings: Settings, version: int, due_after: date | None) -> tuple[int, int]:
@@ -165,8 +161,7 @@ async def bench() -> dict[str, Any]:
             client = env.client
             queue = f"bench-replan-{uuid.uuid4().hex[:6]}"
             settings = settings.model_copy(update={"task_queue": queue})
-            port = client.service_client.config.target_host.rsplit(":", 1)[1]
-            server_pid = dev_server_pid(port)
+            server_pid = dev_server_pid(env)
             worker = await WorkerProcess.start(env, settings, queue, "real")
             try:
                 began, start_cpu = time.perf_counter(), worker.cpu_seconds()

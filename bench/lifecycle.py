@@ -50,11 +50,11 @@ from bench._skeleton import SkeletonAction, SkeletonCase, SkeletonStart
 from bench._support import (
     ROOT,
     WorkerProcess,
+    cpu_of,
     dev_server,
     dev_server_pid,
     distribution_ms,
     env_int,
-    process_cpu_seconds,
     seeded_store,
     table,
     write_results,
@@ -260,17 +260,14 @@ async def measured(
     concurrency: int,
     one: Callable[[int], Awaitable[str]],
 ) -> Lifecycle:
-    def server_cpu() -> float:
-        return process_cpu_seconds(server_pid) if server_pid else float("nan")
-
-    cpu, server, driver = worker.cpu_seconds(), server_cpu(), time.process_time()
+    cpu, server, driver = worker.cpu_seconds(), cpu_of(server_pid), time.process_time()
     seconds = await run_many(count, concurrency, one)
     return Lifecycle(
         count,
         seconds,
         worker.cpu_seconds() - cpu,
         worker.rss_mib(),
-        server_cpu() - server,
+        cpu_of(server_pid) - server,
         time.process_time() - driver,
     )
 
@@ -370,8 +367,7 @@ async def bench() -> dict[str, Any]:
     think = env_int("FOIFLOW_BENCH_THINK_S", 2)
     with seeded_store() as settings:
         async with dev_server() as env:
-            port = env.client.service_client.config.target_host.rsplit(":", 1)[1]
-            server_pid = dev_server_pid(port)
+            server_pid = dev_server_pid(env)
             real_queue = f"bench-real-{uuid.uuid4().hex[:6]}"
             settings = settings.model_copy(update={"task_queue": real_queue})
             driver = SeedDriver(settings, env.client)
