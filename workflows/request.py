@@ -80,8 +80,8 @@ class FoiRequestWorkflow:
     @workflow.init
     def __init__(self, inp: RequestInput) -> None:
         self._case = CaseFile(inp, now=workflow.now)
-        self._pending_calendar: int | None = None
-        self._carried_calendar: CarriedCalendar | None = None  # what the pending signal carried
+        # The newest calendar change not yet applied (its version, and the calendar it carried).
+        self._pending_calendar: CalendarChanged | None = None
         self._projected_version = -1
         self._projected_seq = 0
         self._search_values: dict[str, Any] = {}
@@ -97,14 +97,13 @@ class FoiRequestWorkflow:
         case.open()
         while True:
             if self._pending_calendar is not None:
-                version, self._pending_calendar = self._pending_calendar, None
-                carried, self._carried_calendar = self._carried_calendar, None
+                change, self._pending_calendar = self._pending_calendar, None
                 received_on = case.intake.received_at.date()
-                loaded = self._carried_window(version, received_on, carried)
+                loaded = self._carried_window(change.version, received_on, change.calendar)
                 if loaded is None:
-                    loaded = await self._load_calendar(version, received_on)
+                    loaded = await self._load_calendar(change.version, received_on)
                 if loaded is not None:
-                    case.change_calendar(version, loaded)
+                    case.change_calendar(change.version, loaded)
             case.check_lapse()
             await self._send_and_publish()
             if case.closed:
@@ -163,9 +162,9 @@ class FoiRequestWorkflow:
     def calendar_changed(self, change: CalendarChanged) -> None:
         # Batch signals may arrive more than once and out of order: only a newer version counts.
         current = 0 if self._case.opening else self._case.calendar().version
-        if change.version > max(current, self._pending_calendar or 0):
-            self._pending_calendar = change.version
-            self._carried_calendar = change.calendar
+        pending = self._pending_calendar.version if self._pending_calendar else 0
+        if change.version > max(current, pending):
+            self._pending_calendar = change
 
     # ---- updates --------------------------------------------------------------------------
 
@@ -369,9 +368,10 @@ class FoiRequestWorkflow:
                 loaded = await self._load_calendar(None, received_on, waits)
         while loaded is None:
             await workflow.wait_condition(lambda: self._pending_calendar is not None)
-            version, self._pending_calendar = self._pending_calendar, None
-            self._carried_calendar = None
-            loaded = await self._load_calendar(version, received_on, waits)
+            change, self._pending_calendar = self._pending_calendar, None
+            assert change is not None  # what the wait above waited for
+            # Opening loads from the store whatever the signal carried.
+            loaded = await self._load_calendar(change.version, received_on, waits)
         case.opened_with(loaded)
 
     def _carried_window(
