@@ -179,6 +179,10 @@ class CaseFile:
 
     def apply(self, change: Callable[[Input], None], inp: Input) -> UpdateResult:
         """Make ``change`` and say what it did: the timeline entries it wrote."""
+        if not self.state.timeline and not self.opening:
+            # An action that came with the start (the same workflow task) runs before the main
+            # method opens the case: the receipt, and its acknowledgement, come first all the same.
+            self.open()
         since = len(self.state.timeline)
         change(inp)
         return UpdateResult(

@@ -128,6 +128,10 @@ class ReviewFile:
     # ---- writing -----------------------------------------------------------------------------
 
     def apply(self, change: Callable[[Input], None], inp: Input) -> ReviewUpdateResult:
+        if self.inp.calendar is not None:
+            # An action that came with the start (the same workflow task) runs before the main
+            # method opens the review window: the window first, all the same.
+            self.open_window()
         since = len(self.state.timeline)
         change(inp)
         return ReviewUpdateResult(

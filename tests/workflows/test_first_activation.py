@@ -1,0 +1,101 @@
+"""An action that reaches a case in the same workflow task as its start: on a busy machine the
+officer's routing can, and its handler then runs before the workflow's main method."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from temporalio.client import WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from domain.case import CasePolicy
+from domain.messages import IssueResponse, RequestInput, Route, RouteQuestions
+from domain.review import RequestReview, ReviewStage, ReviewView, review_workflow_id
+from services.reviews import review_input
+from services.temporal import case_calendar
+from settings import get_settings
+from store.calendars import calendar_repository
+from workflows.request import FoiRequestWorkflow
+from workflows.review import ReviewWorkflow
+
+from case_driver import (
+    LONDON,
+    OFFICER,
+    SEED_ROUTES,
+    answer_seed,
+    noon_on,
+    route_seed,
+    seed_intake,
+    sign_off_and_approve,
+    start_seed,
+    state_of,
+)
+
+
+async def test_routing_that_arrives_with_the_start_finds_the_case_received_first(
+    env: WorkflowEnvironment, worker: Worker
+) -> None:
+    intake = seed_intake(noon_on(date(2026, 12, 7)))
+    inp = RequestInput(intake=intake, policy=CasePolicy())
+    inp.calendar = case_calendar(inp, calendar_repository(get_settings()))
+    start = WithStartWorkflowOperation(
+        FoiRequestWorkflow.run,
+        inp,
+        id=intake.reference,
+        task_queue=worker.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    )
+    routing = RouteQuestions(
+        actor=OFFICER, routes=[Route(question=q, unit=u) for q, u in SEED_ROUTES.items()]
+    )
+    # One workflow task carries the start and the routing: the routing's handler runs first.
+    await env.client.execute_update_with_start_workflow(
+        FoiRequestWorkflow.route_questions, routing, start_workflow_operation=start
+    )
+    handle = await start.workflow_handle()
+
+    view = await state_of(handle)
+    kinds = [e.kind for e in view.timeline]
+    assert kinds[0] == "received" and kinds.count("received") == 1, kinds
+    assert kinds.count("routed") == 7
+    assert [e.seq for e in view.timeline] == list(range(1, len(view.timeline) + 1))
+    assert view.clock.due_date is not None
+    await handle.terminate("test finished")
+
+
+async def test_a_review_asked_for_as_its_stage_starts_counts_from_an_open_window(
+    env: WorkflowEnvironment, worker: Worker
+) -> None:
+    # The stage did not start at issue (Temporal was away); opening the review starts it, and
+    # the request can arrive in the stage's first workflow task.
+    handle = await start_seed(env.client, worker.task_queue, await env.get_current_time())
+    await route_seed(handle)
+    await answer_seed(handle)
+    await sign_off_and_approve(handle)
+    await handle.execute_update(FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER))
+    issued = await state_of(handle)
+    assert issued.issued_at is not None
+    inp = review_input(issued, calendar_repository(get_settings()), "Europe/London")
+    start = WithStartWorkflowOperation(
+        ReviewWorkflow.run,
+        inp,
+        id=review_workflow_id(issued.reference),
+        task_queue=worker.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    )
+    asked = issued.issued_at.astimezone(LONDON).date()
+    await env.client.execute_update_with_start_workflow(
+        ReviewWorkflow.request_review,
+        RequestReview(actor=OFFICER, received_on=asked, grounds="s31 applied too widely"),
+        start_workflow_operation=start,
+    )
+    review = await start.workflow_handle()
+
+    view: ReviewView = await review.query(ReviewWorkflow.state)
+    assert view.window_ends is not None and view.window_ends > asked
+    kinds = [e.kind for e in view.timeline]
+    assert kinds[0] == "review_window", kinds
+    assert view.stage == ReviewStage.UNDER_REVIEW and view.due is not None
+    await review.terminate("test finished")
