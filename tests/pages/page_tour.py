@@ -4,7 +4,9 @@ demo logins' password, and the seed case's document. (A module of its own, not `
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -33,6 +35,16 @@ OFFICER = "aisha-rahman"
 # What must never reach a unit's or an approver's page: the seed requester's identity.
 REQUESTER_IDENTITY = ("A. Requester", "requester@example.org")
 SERIOUS = ("serious", "critical")
+
+
+# Pages checked whole in this process, by ``_page_key``.
+_CHECKED: set[str] = set()
+_CSRF_TOKEN = re.compile(r'name="csrf_token" value="[^"]*"')
+
+
+def _page_key(html: str, javascript: bool) -> str:
+    page = _CSRF_TOKEN.sub('name="csrf_token"', html)
+    return hashlib.sha256(f"{javascript}:{page}".encode()).hexdigest()
 
 
 @dataclass
@@ -69,17 +81,26 @@ class Tour:
         return await self.check(name)
 
     async def check(self, name: str) -> str:
-        """Screenshot, axe, console and requester checks on the page now shown; its HTML."""
+        """Screenshot, axe, console and requester checks on the page now shown; its HTML.
+
+        A page this process has checked already, the same HTML but for its CSRF token, is not
+        screenshotted or run through axe again: nearly every tour signs in through the same
+        sign-in page, and those two steps are most of a check's time."""
         await self.page.wait_for_load_state("load")
+        html = await self.page.content()
+        for trace in REQUESTER_IDENTITY if self.applicant_blind else ():
+            assert trace not in html, f"{name}: the requester's identity ({trace}) is on the page"
+        seen = _page_key(html, self.javascript)
+        if seen in _CHECKED:
+            assert not self.console_errors, f"{name}: console errors: {self.console_errors}"
+            return html
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
         shot = ARTEFACTS / f"{self.prefix}-{len(self.shots) + 1:02d}-{name}.png"
         await self.page.screenshot(path=str(shot), full_page=True)
         self.shots.append(shot)
-        html = await self.page.content()
-        for trace in REQUESTER_IDENTITY if self.applicant_blind else ():
-            assert trace not in html, f"{name}: the requester's identity ({trace}) is on the page"
         if not self.javascript:
             # axe needs JavaScript; the same pages are checked in the tours that have it.
+            _CHECKED.add(seen)
             return html
         await self.page.evaluate(self.axe_source)
         results: dict[str, Any] = await self.page.evaluate(
@@ -93,6 +114,7 @@ class Tour:
         ]
         assert not serious, f"{name}: axe found serious problems:\n" + "\n".join(serious)
         assert not self.console_errors, f"{name}: console errors: {self.console_errors}"
+        _CHECKED.add(seen)
         return html
 
     async def submit(self, button: str, name: str) -> str:
