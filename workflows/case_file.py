@@ -116,6 +116,11 @@ class CaseFile:
         return self.state.calendar is None
 
     @property
+    def unopened(self) -> bool:
+        """Its calendar is there but ``open`` has not run: the receipt is not on the timeline."""
+        return not self.opening and not self.state.timeline
+
+    @property
     def closed(self) -> bool:
         return self.state.status in CLOSED_STATUSES
 
@@ -179,10 +184,6 @@ class CaseFile:
 
     def apply(self, change: Callable[[Input], None], inp: Input) -> UpdateResult:
         """Make ``change`` and say what it did: the timeline entries it wrote."""
-        if not self.state.timeline and not self.opening:
-            # An action that came with the start (the same workflow task) runs before the main
-            # method opens the case: the receipt, and its acknowledgement, come first all the same.
-            self.open()
         since = len(self.state.timeline)
         change(inp)
         return UpdateResult(

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -71,6 +71,13 @@ LEAN_PROJECTION_PATCH = "lean-projection"
 # A calendar change carries the calendar: a case re-plans from the signal, with no activity to
 # load its window (one activity and one workflow task fewer for each running case).
 CALENDAR_IN_SIGNAL_PATCH = "calendar-in-signal"
+
+# An action in the same workflow task as the start (update-with-start, or a worker slow to take
+# a new case) runs before the main method opens the case: it opens it first, so the receipt and
+# its acknowledgement come first. Behind a patch: a case that met this before replays as it ran.
+OPEN_BEFORE_FIRST_ACTION_PATCH = "open-before-first-action"
+
+Input = TypeVar("Input")
 
 __all__ = ["FoiRequestWorkflow", "Rejected"]
 
@@ -170,7 +177,7 @@ class FoiRequestWorkflow:
 
     @workflow.update
     def route_questions(self, inp: RouteQuestions) -> UpdateResult:
-        return self._case.apply(self._case.route, inp)
+        return self._act(self._case.route, inp)
 
     @route_questions.validator
     def _validate_route(self, inp: RouteQuestions) -> None:
@@ -179,7 +186,7 @@ class FoiRequestWorkflow:
 
     @workflow.update
     def reassign_task(self, inp: ReassignTask) -> UpdateResult:
-        return self._case.apply(self._case.reassign, inp)
+        return self._act(self._case.reassign, inp)
 
     @reassign_task.validator
     def _validate_reassign(self, inp: ReassignTask) -> None:
@@ -188,7 +195,7 @@ class FoiRequestWorkflow:
 
     @workflow.update
     def answer_task(self, inp: AnswerTask) -> UpdateResult:
-        return self._case.apply(self._case.answer, inp)
+        return self._act(self._case.answer, inp)
 
     @answer_task.validator
     def _validate_answer(self, inp: AnswerTask) -> None:
@@ -197,7 +204,7 @@ class FoiRequestWorkflow:
 
     @workflow.update
     def decide_sign_off(self, inp: SignOffDecision) -> UpdateResult:
-        return self._case.apply(self._case.decide_sign_off, inp)
+        return self._act(self._case.decide_sign_off, inp)
 
     @decide_sign_off.validator
     def _validate_sign_off(self, inp: SignOffDecision) -> None:
@@ -206,7 +213,7 @@ class FoiRequestWorkflow:
 
     @workflow.update
     def record_clock_event(self, inp: RecordClockEvent) -> UpdateResult:
-        return self._case.apply(self._case.record_clock_event, inp)
+        return self._act(self._case.record_clock_event, inp)
 
     @record_clock_event.validator
     def _validate_clock_event(self, inp: RecordClockEvent) -> None:
@@ -217,7 +224,7 @@ class FoiRequestWorkflow:
 
     @workflow.update
     def decide_cost(self, inp: CostDecision) -> UpdateResult:
-        return self._case.apply(self._case.decide_cost, inp)
+        return self._act(self._case.decide_cost, inp)
 
     @decide_cost.validator
     def _validate_cost(self, inp: CostDecision) -> None:
@@ -226,7 +233,7 @@ class FoiRequestWorkflow:
 
     @workflow.update
     def refuse_vexatious(self, inp: RefuseVexatious) -> UpdateResult:
-        return self._case.apply(self._case.refuse_vexatious, inp)
+        return self._act(self._case.refuse_vexatious, inp)
 
     @refuse_vexatious.validator
     def _validate_refuse_vexatious(self, inp: RefuseVexatious) -> None:
@@ -235,7 +242,7 @@ class FoiRequestWorkflow:
 
     @workflow.update
     def approve_response(self, inp: ApproveResponse) -> UpdateResult:
-        return self._case.apply(self._case.approve, inp)
+        return self._act(self._case.approve, inp)
 
     @approve_response.validator
     def _validate_approve(self, inp: ApproveResponse) -> None:
@@ -244,7 +251,7 @@ class FoiRequestWorkflow:
 
     @workflow.update
     def issue_response(self, inp: IssueResponse) -> UpdateResult:
-        return self._case.apply(self._case.issue, inp)
+        return self._act(self._case.issue, inp)
 
     @issue_response.validator
     def _validate_issue(self, inp: IssueResponse) -> None:
@@ -253,12 +260,18 @@ class FoiRequestWorkflow:
 
     @workflow.update
     def close_case(self, inp: CloseCase) -> UpdateResult:
-        return self._case.apply(self._case.withdraw, inp)
+        return self._act(self._case.withdraw, inp)
 
     @close_case.validator
     def _validate_close(self, inp: CloseCase) -> None:
         rules.check_close(self._case.state, inp)
         self._fresh(inp.expected_version)
+
+    def _act(self, change: Callable[[Input], None], inp: Input) -> UpdateResult:
+        case = self._case
+        if case.unopened and workflow.patched(OPEN_BEFORE_FIRST_ACTION_PATCH):
+            case.open()
+        return case.apply(change, inp)
 
     def _fresh(self, expected_version: int | None) -> None:
         rules.check_fresh(self._case.state, expected_version, workflow.now(), self._case.zone)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -66,6 +66,13 @@ ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
 IDLE_WAKE = timedelta(days=30)
 HISTORY_LIMIT = 10_000
+
+# An action in the same workflow task as the start (opening a review starts a stage that did
+# not start at issue, then asks for the review) runs before the main method opens the window: it
+# opens it first. Behind a patch: a stage that met this before replays as it ran.
+OPEN_BEFORE_FIRST_ACTION_PATCH = "open-before-first-action"
+
+Input = TypeVar("Input")
 
 __all__ = ["ReviewWorkflow"]
 
@@ -119,6 +126,12 @@ class ReviewWorkflow:
     def _changed_since(self, seen: int) -> Callable[[], bool]:
         return lambda: self._file.state.version != seen
 
+    def _act(self, change: Callable[[Input], None], inp: Input) -> ReviewUpdateResult:
+        review = self._file
+        if review.window_unopened and workflow.patched(OPEN_BEFORE_FIRST_ACTION_PATCH):
+            review.open_window()
+        return review.apply(change, inp)
+
     @workflow.query
     def state(self) -> ReviewView:
         if self._file.inp.calendar is None:
@@ -129,7 +142,7 @@ class ReviewWorkflow:
 
     @workflow.update
     def request_review(self, inp: RequestReview) -> ReviewUpdateResult:
-        return self._file.apply(self._file.request, inp)
+        return self._act(self._file.request, inp)
 
     @request_review.validator
     def _v_request(self, inp: RequestReview) -> None:
@@ -138,7 +151,7 @@ class ReviewWorkflow:
 
     @workflow.update
     def assign_reviewer(self, inp: AssignReviewer) -> ReviewUpdateResult:
-        return self._file.apply(self._file.assign, inp)
+        return self._act(self._file.assign, inp)
 
     @assign_reviewer.validator
     def _v_assign(self, inp: AssignReviewer) -> None:
@@ -147,7 +160,7 @@ class ReviewWorkflow:
 
     @workflow.update
     def extend_review(self, inp: ExtendReview) -> ReviewUpdateResult:
-        return self._file.apply(self._file.extend, inp)
+        return self._act(self._file.extend, inp)
 
     @extend_review.validator
     def _v_extend(self, inp: ExtendReview) -> None:
@@ -156,7 +169,7 @@ class ReviewWorkflow:
 
     @workflow.update
     def record_outcome(self, inp: RecordReviewOutcome) -> ReviewUpdateResult:
-        return self._file.apply(self._file.decide, inp)
+        return self._act(self._file.decide, inp)
 
     @record_outcome.validator
     def _v_outcome(self, inp: RecordReviewOutcome) -> None:
@@ -165,7 +178,7 @@ class ReviewWorkflow:
 
     @workflow.update
     def record_complaint(self, inp: RecordComplaint) -> ReviewUpdateResult:
-        return self._file.apply(self._file.complaint, inp)
+        return self._act(self._file.complaint, inp)
 
     @record_complaint.validator
     def _v_complaint(self, inp: RecordComplaint) -> None:
@@ -174,7 +187,7 @@ class ReviewWorkflow:
 
     @workflow.update
     def record_information_request(self, inp: RecordInformationRequest) -> ReviewUpdateResult:
-        return self._file.apply(self._file.information_request, inp)
+        return self._act(self._file.information_request, inp)
 
     @record_information_request.validator
     def _v_information_request(self, inp: RecordInformationRequest) -> None:
@@ -183,7 +196,7 @@ class ReviewWorkflow:
 
     @workflow.update
     def record_information_sent(self, inp: RecordInformationSent) -> ReviewUpdateResult:
-        return self._file.apply(self._file.information_sent, inp)
+        return self._act(self._file.information_sent, inp)
 
     @record_information_sent.validator
     def _v_information_sent(self, inp: RecordInformationSent) -> None:
@@ -192,7 +205,7 @@ class ReviewWorkflow:
 
     @workflow.update
     def record_decision_notice(self, inp: RecordDecisionNotice) -> ReviewUpdateResult:
-        return self._file.apply(self._file.decision_notice, inp)
+        return self._act(self._file.decision_notice, inp)
 
     @record_decision_notice.validator
     def _v_decision_notice(self, inp: RecordDecisionNotice) -> None:
@@ -201,7 +214,7 @@ class ReviewWorkflow:
 
     @workflow.update
     def record_compliance(self, inp: RecordCompliance) -> ReviewUpdateResult:
-        return self._file.apply(self._file.compliance, inp)
+        return self._act(self._file.compliance, inp)
 
     @record_compliance.validator
     def _v_compliance(self, inp: RecordCompliance) -> None:
@@ -210,7 +223,7 @@ class ReviewWorkflow:
 
     @workflow.update
     def record_appeal(self, inp: RecordAppeal) -> ReviewUpdateResult:
-        return self._file.apply(self._file.appeal, inp)
+        return self._act(self._file.appeal, inp)
 
     @record_appeal.validator
     def _v_appeal(self, inp: RecordAppeal) -> None:
@@ -219,7 +232,7 @@ class ReviewWorkflow:
 
     @workflow.update
     def close(self, inp: CloseReview) -> ReviewUpdateResult:
-        return self._file.apply(self._file.close, inp)
+        return self._act(self._file.close, inp)
 
     @close.validator
     def _v_close(self, inp: CloseReview) -> None:

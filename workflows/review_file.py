@@ -128,10 +128,6 @@ class ReviewFile:
     # ---- writing -----------------------------------------------------------------------------
 
     def apply(self, change: Callable[[Input], None], inp: Input) -> ReviewUpdateResult:
-        if self.inp.calendar is not None:
-            # An action that came with the start (the same workflow task) runs before the main
-            # method opens the review window: the window first, all the same.
-            self.open_window()
         since = len(self.state.timeline)
         change(inp)
         return ReviewUpdateResult(
@@ -163,6 +159,11 @@ class ReviewFile:
         """The calendar the review counts on (the request's version, cut to its window)."""
         self.inp = self.inp.model_copy(update={"calendar": calendar})
         self._calendars = {}
+
+    @property
+    def window_unopened(self) -> bool:
+        """Its calendar is there but ``open_window`` has not run."""
+        return self.inp.calendar is not None and self.state.window_ends is None
 
     def open_window(self) -> None:
         if self.state.window_ends is not None:

@@ -18,16 +18,24 @@ from typing import Any
 
 sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parent)]
 
-from temporalio.client import WorkflowHandle, WorkflowHistory  # noqa: E402
+from temporalio.client import (  # noqa: E402
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowHistory,
+)
+from temporalio.common import WorkflowIDConflictPolicy  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from activities.store_adapters import store_activities  # noqa: E402
-from domain.case import Actor  # noqa: E402
+from domain.case import Actor, CasePolicy  # noqa: E402
 from domain.messages import (  # noqa: E402
     CalendarChanged,
     IssueResponse,
     RecordClockEvent,
+    RequestInput,
+    Route,
+    RouteQuestions,
 )
 from domain.review import (  # noqa: E402
     AssignReviewer,
@@ -43,7 +51,11 @@ from domain.review import (  # noqa: E402
     review_workflow_id,
 )
 from services.reviews import start_review_stage  # noqa: E402
-from services.temporal import carried_calendar, register_search_attributes  # noqa: E402
+from services.temporal import (  # noqa: E402
+    carried_calendar,
+    case_calendar,
+    register_search_attributes,
+)
 from settings import get_settings  # noqa: E402
 from statute import ClockEventKind, calendar_for, get_regime  # noqa: E402
 from statute.calendar import SCOTLAND  # noqa: E402
@@ -57,10 +69,12 @@ from workflows.review import ReviewWorkflow  # noqa: E402
 from case_driver import (  # noqa: E402
     LONDON,
     OFFICER,
+    SEED_ROUTES,
     answer_seed,
     noon_on,
     route_seed,
     seed_case_issued,
+    seed_intake,
     sign_off_and_approve,
     start_seed,
 )
@@ -118,6 +132,39 @@ SCENARIOS: dict[str, Callable[[WorkflowEnvironment, Handle], Awaitable[None]]] =
     "seed_lean_projection": seed_on_time,
     # A calendar change that carries the calendar (the calendar-in-signal patch).
     "seed_calendar_in_signal": seed_calendar_in_signal,
+}
+
+
+async def seed_routed_with_start(env: WorkflowEnvironment, task_queue: str) -> Handle:
+    """The officer's routing in the case's first workflow task (update-with-start), so its
+    handler runs before the main method (the open-before-first-action patch); then the seed."""
+    intake = seed_intake(await env.get_current_time())
+    inp = RequestInput(intake=intake, policy=CasePolicy())
+    inp.calendar = case_calendar(inp, calendar_repository(get_settings()))
+    start = WithStartWorkflowOperation(
+        FoiRequestWorkflow.run,
+        inp,
+        id=intake.reference,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    )
+    routing = RouteQuestions(
+        actor=OFFICER, routes=[Route(question=q, unit=u) for q, u in SEED_ROUTES.items()]
+    )
+    await env.client.execute_update_with_start_workflow(
+        FoiRequestWorkflow.route_questions, routing, start_workflow_operation=start
+    )
+    handle = await start.workflow_handle()
+    await answer_seed(handle)
+    await sign_off_and_approve(handle)
+    await env.sleep(timedelta(days=2))
+    await handle.execute_update(FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER))
+    return handle
+
+
+# Scenarios that start the case themselves.
+STARTING: dict[str, Callable[[WorkflowEnvironment, str], Awaitable[Handle]]] = {
+    "seed_routed_with_start": seed_routed_with_start,
 }
 
 
@@ -184,11 +231,10 @@ async def review_complaint_complied(env: WorkflowEnvironment, worker: Any) -> Wo
 
 async def main(names: list[str]) -> None:
     """Record the scenarios ``names`` (every one when empty)."""
-    unknown = set(names) - set(SCENARIOS) - {"review"}
+    known = [*SCENARIOS, *STARTING]
+    unknown = set(names) - set(known) - {"review"}
     if unknown:
-        raise SystemExit(
-            f"error: no scenario {', '.join(sorted(unknown))} (known: {list(SCENARIOS)})"
-        )
+        raise SystemExit(f"error: no scenario {', '.join(sorted(unknown))} (known: {known})")
     settings = get_settings()
     migrate(settings.database_url)
     test_server = str(Path(sys.executable).parent / "temporal-test-server")
@@ -208,13 +254,16 @@ async def main(names: list[str]) -> None:
                     (HISTORIES / "review_complaint_complied.json").write_text(history.to_json())
                     print(f"recorded review_complaint_complied: {len(history.events)} events")
                     return
-                for name, scenario in SCENARIOS.items():
+                for name in known:
                     if names and name not in names:
                         continue
-                    handle = await start_seed(
-                        env.client, worker.task_queue, await env.get_current_time()
-                    )
-                    await scenario(env, handle)
+                    if name in STARTING:
+                        handle = await STARTING[name](env, worker.task_queue)
+                    else:
+                        handle = await start_seed(
+                            env.client, worker.task_queue, await env.get_current_time()
+                        )
+                        await SCENARIOS[name](env, handle)
                     with env.auto_time_skipping_disabled():
                         await handle.result()
                     history = await handle.fetch_history()
