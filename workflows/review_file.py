@@ -165,13 +165,20 @@ class ReviewFile:
         """Its calendar is there but ``open_window`` has not run."""
         return self.inp.calendar is not None and self.state.window_ends is None
 
-    def open_window(self) -> None:
+    def _window_end(self) -> date:
+        """The last day the requester may ask for a review, counted from the response."""
         if self.state.window_ends is not None:
-            return
+            return self.state.window_ends
         issued_on = local_date(self.inp.issued_at, self.inp.time_zone)
         window = review_window(self.inp.regime)
         assert window.working_days is not None
-        ends = self._calendar("window").add_working_days(issued_on, window.working_days)
+        return self._calendar("window").add_working_days(issued_on, window.working_days)
+
+    def open_window(self) -> None:
+        if self.state.window_ends is not None:
+            return
+        window = review_window(self.inp.regime)
+        ends = self._window_end()
         self.state.window_ends = ends
         route = review_route_for(self.inp.regime)
         self.note(
@@ -212,8 +219,10 @@ class ReviewFile:
             )
         if inp.received_on > self.today():
             raise Rejected(f"received_on: {inp.received_on} is in the future")
-        ends = self.state.window_ends
-        if ends is not None and inp.received_on > ends:
+        # Counted here when the window is not open yet: a request that came with the stage's
+        # start is validated before the stage's first step opens it.
+        ends = self._window_end()
+        if inp.received_on > ends:
             raise Rejected(
                 f"received_on: {inp.received_on} is after the review window closed ({ends})"
             )

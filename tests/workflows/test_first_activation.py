@@ -3,14 +3,17 @@ officer's routing can, and its handler then runs before the workflow's main meth
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 
-from temporalio.client import WithStartWorkflowOperation
+import pytest
+from temporalio.client import WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.case import CasePolicy
+from domain.case import CasePolicy, CaseView
 from domain.messages import IssueResponse, RequestInput, Route, RouteQuestions
 from domain.review import RequestReview, ReviewStage, ReviewView, review_workflow_id
 from services.reviews import review_input
@@ -65,11 +68,7 @@ async def test_routing_that_arrives_with_the_start_finds_the_case_received_first
     await handle.terminate("test finished")
 
 
-async def test_a_review_asked_for_as_its_stage_starts_counts_from_an_open_window(
-    env: WorkflowEnvironment, worker: Worker
-) -> None:
-    # The stage did not start at issue (Temporal was away); opening the review starts it, and
-    # the request can arrive in the stage's first workflow task.
+async def issued_case(env: WorkflowEnvironment, worker: Worker) -> CaseView:
     handle = await start_seed(env.client, worker.task_queue, await env.get_current_time())
     await route_seed(handle)
     await answer_seed(handle)
@@ -77,14 +76,30 @@ async def test_a_review_asked_for_as_its_stage_starts_counts_from_an_open_window
     await handle.execute_update(FoiRequestWorkflow.issue_response, IssueResponse(actor=OFFICER))
     issued = await state_of(handle)
     assert issued.issued_at is not None
+    return issued
+
+
+def review_stage_start(issued: CaseView, task_queue: str) -> WithStartWorkflowOperation[Any, Any]:
     inp = review_input(issued, calendar_repository(get_settings()), "Europe/London")
-    start = WithStartWorkflowOperation(
+    return WithStartWorkflowOperation(
         ReviewWorkflow.run,
         inp,
         id=review_workflow_id(issued.reference),
-        task_queue=worker.task_queue,
+        task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
     )
+
+
+# The stage did not start at issue (Temporal was away); opening the review starts it, and the
+# request can arrive in the stage's first workflow task.
+
+
+async def test_a_review_asked_for_as_its_stage_starts_counts_from_an_open_window(
+    env: WorkflowEnvironment, worker: Worker
+) -> None:
+    issued = await issued_case(env, worker)
+    start = review_stage_start(issued, worker.task_queue)
+    assert issued.issued_at is not None
     asked = issued.issued_at.astimezone(LONDON).date()
     await env.client.execute_update_with_start_workflow(
         ReviewWorkflow.request_review,
@@ -98,4 +113,28 @@ async def test_a_review_asked_for_as_its_stage_starts_counts_from_an_open_window
     kinds = [e.kind for e in view.timeline]
     assert kinds[0] == "review_window", kinds
     assert view.stage == ReviewStage.UNDER_REVIEW and view.due is not None
+    await review.terminate("test finished")
+
+
+async def test_a_review_asked_for_after_the_window_is_refused_as_the_stage_starts(
+    env: WorkflowEnvironment, worker: Worker
+) -> None:
+    issued = await issued_case(env, worker)
+    assert issued.issued_at is not None
+    # Issued 70 days ago: the window (40 working days, s45 code) has closed.
+    issued.issued_at -= timedelta(days=70)
+    asked = (await env.get_current_time()).astimezone(LONDON).date()
+    start = review_stage_start(issued, worker.task_queue)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await env.client.execute_update_with_start_workflow(
+            ReviewWorkflow.request_review,
+            RequestReview(actor=OFFICER, received_on=asked),
+            start_workflow_operation=start,
+        )
+    cause = refused.value.cause
+    assert isinstance(cause, ApplicationError)
+    assert cause.message.startswith(f"received_on: {asked} is after the review window closed")
+    review = await start.workflow_handle()
+    view: ReviewView = await review.query(ReviewWorkflow.state)
+    assert view.stage != ReviewStage.UNDER_REVIEW
     await review.terminate("test finished")
