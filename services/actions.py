@@ -509,7 +509,7 @@ async def issue_response(
         publication,
     )
     # The review window starts with the response: the review stage, from the whole case.
-    await reviews.after_issue_recorded(ctx, await case_view(ctx, reference))
+    await reviews.after_issue_recorded(ctx, reference)
     return issued
 
 

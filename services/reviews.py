@@ -190,15 +190,17 @@ async def after_issue(ctx: ServiceContext, view: CaseView) -> None:
     )
 
 
-async def after_issue_recorded(ctx: ServiceContext, view: CaseView) -> None:
+async def after_issue_recorded(ctx: ServiceContext, reference: str) -> None:
     """``after_issue`` for an issue already recorded: the response is out whatever happens
-    here, so a failure to start the stage is logged, not raised — opening a review starts it."""
+    here, so a failure to read the issued case or to start the stage is logged, not raised —
+    opening a review starts it. (Issuing closes the case's run; a query racing its last
+    workflow task can time out, and the officer's issue must not read as failed for it.)"""
     try:
-        await after_issue(ctx, view)
+        await after_issue(ctx, await case_view(ctx, reference))
     except (RPCError, ServiceError, LookupError) as exc:
         log.warning(
             "review stage of %s not started (%s); opening a review starts it",
-            view.reference,
+            reference,
             type(exc).__name__,
         )
 
