@@ -11,7 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
 
 from activities.case_activities import load_calendar_window
@@ -39,7 +40,7 @@ from domain.messages import (
     SignOffDecision,
 )
 from domain.projection import CaseChanges
-from services.temporal import start_case
+from services.temporal import case_calendar, start_case
 from settings import get_settings
 from statute import CalendarData, packaged_calendar
 from statute.calendar import CalendarError
@@ -167,13 +168,36 @@ async def close_started_cases() -> None:
             )
 
 
-async def route_seed(handle: WorkflowHandle[FoiRequestWorkflow, Any]) -> None:
-    await handle.execute_update(
-        FoiRequestWorkflow.route_questions,
-        RouteQuestions(
-            actor=OFFICER, routes=[Route(question=q, unit=u) for q, u in SEED_ROUTES.items()]
-        ),
+def seed_routing() -> RouteQuestions:
+    """The officer routing the seed's questions to their units."""
+    return RouteQuestions(
+        actor=OFFICER, routes=[Route(question=q, unit=u) for q, u in SEED_ROUTES.items()]
     )
+
+
+async def route_seed(handle: WorkflowHandle[FoiRequestWorkflow, Any]) -> None:
+    await handle.execute_update(FoiRequestWorkflow.route_questions, seed_routing())
+
+
+async def start_seed_routed(
+    client: Client, task_queue: str, received_at: datetime
+) -> WorkflowHandle[FoiRequestWorkflow, Any]:
+    """The seed case started and routed in one workflow task (update-with-start): the
+    routing's handler runs before the workflow's main method."""
+    intake = seed_intake(received_at)
+    inp = RequestInput(intake=intake, policy=CasePolicy())
+    inp.calendar = case_calendar(inp, calendar_repository(get_settings()))
+    start = WithStartWorkflowOperation(
+        FoiRequestWorkflow.run,
+        inp,
+        id=intake.reference,
+        task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+    )
+    await client.execute_update_with_start_workflow(
+        FoiRequestWorkflow.route_questions, seed_routing(), start_workflow_operation=start
+    )
+    return await start.workflow_handle()
 
 
 async def answer_seed(

@@ -19,23 +19,18 @@ from typing import Any
 sys.path[:0] = [str(Path(__file__).resolve().parents[2]), str(Path(__file__).resolve().parent)]
 
 from temporalio.client import (  # noqa: E402
-    WithStartWorkflowOperation,
     WorkflowHandle,
     WorkflowHistory,
 )
-from temporalio.common import WorkflowIDConflictPolicy  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 
 from activities.store_adapters import store_activities  # noqa: E402
-from domain.case import Actor, CasePolicy  # noqa: E402
+from domain.case import Actor  # noqa: E402
 from domain.messages import (  # noqa: E402
     CalendarChanged,
     IssueResponse,
     RecordClockEvent,
-    RequestInput,
-    Route,
-    RouteQuestions,
 )
 from domain.review import (  # noqa: E402
     AssignReviewer,
@@ -53,7 +48,6 @@ from domain.review import (  # noqa: E402
 from services.reviews import start_review_stage  # noqa: E402
 from services.temporal import (  # noqa: E402
     carried_calendar,
-    case_calendar,
     register_search_attributes,
 )
 from settings import get_settings  # noqa: E402
@@ -69,14 +63,13 @@ from workflows.review import ReviewWorkflow  # noqa: E402
 from case_driver import (  # noqa: E402
     LONDON,
     OFFICER,
-    SEED_ROUTES,
     answer_seed,
     noon_on,
     route_seed,
     seed_case_issued,
-    seed_intake,
     sign_off_and_approve,
     start_seed,
+    start_seed_routed,
 )
 
 HISTORIES = Path(__file__).resolve().parents[1] / "histories"
@@ -138,23 +131,7 @@ SCENARIOS: dict[str, Callable[[WorkflowEnvironment, Handle], Awaitable[None]]] =
 async def seed_routed_with_start(env: WorkflowEnvironment, task_queue: str) -> Handle:
     """The officer's routing in the case's first workflow task (update-with-start), so its
     handler runs before the main method (the open-before-first-action patch); then the seed."""
-    intake = seed_intake(await env.get_current_time())
-    inp = RequestInput(intake=intake, policy=CasePolicy())
-    inp.calendar = case_calendar(inp, calendar_repository(get_settings()))
-    start = WithStartWorkflowOperation(
-        FoiRequestWorkflow.run,
-        inp,
-        id=intake.reference,
-        task_queue=task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-    )
-    routing = RouteQuestions(
-        actor=OFFICER, routes=[Route(question=q, unit=u) for q, u in SEED_ROUTES.items()]
-    )
-    await env.client.execute_update_with_start_workflow(
-        FoiRequestWorkflow.route_questions, routing, start_workflow_operation=start
-    )
-    handle = await start.workflow_handle()
+    handle = await start_seed_routed(env.client, task_queue, await env.get_current_time())
     await answer_seed(handle)
     await sign_off_and_approve(handle)
     await env.sleep(timedelta(days=2))

@@ -13,11 +13,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.case import CasePolicy, CaseView
-from domain.messages import IssueResponse, RequestInput, Route, RouteQuestions
+from domain.case import CaseView
+from domain.messages import IssueResponse
 from domain.review import RequestReview, ReviewStage, ReviewView, review_workflow_id
 from services.reviews import review_input
-from services.temporal import case_calendar
 from settings import get_settings
 from store.calendars import calendar_repository
 from workflows.request import FoiRequestWorkflow
@@ -26,13 +25,12 @@ from workflows.review import ReviewWorkflow
 from case_driver import (
     LONDON,
     OFFICER,
-    SEED_ROUTES,
     answer_seed,
     noon_on,
     route_seed,
-    seed_intake,
     sign_off_and_approve,
     start_seed,
+    start_seed_routed,
     state_of,
 )
 
@@ -40,24 +38,8 @@ from case_driver import (
 async def test_routing_that_arrives_with_the_start_finds_the_case_received_first(
     env: WorkflowEnvironment, worker: Worker
 ) -> None:
-    intake = seed_intake(noon_on(date(2026, 12, 7)))
-    inp = RequestInput(intake=intake, policy=CasePolicy())
-    inp.calendar = case_calendar(inp, calendar_repository(get_settings()))
-    start = WithStartWorkflowOperation(
-        FoiRequestWorkflow.run,
-        inp,
-        id=intake.reference,
-        task_queue=worker.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-    )
-    routing = RouteQuestions(
-        actor=OFFICER, routes=[Route(question=q, unit=u) for q, u in SEED_ROUTES.items()]
-    )
     # One workflow task carries the start and the routing: the routing's handler runs first.
-    await env.client.execute_update_with_start_workflow(
-        FoiRequestWorkflow.route_questions, routing, start_workflow_operation=start
-    )
-    handle = await start.workflow_handle()
+    handle = await start_seed_routed(env.client, worker.task_queue, noon_on(date(2026, 12, 7)))
 
     view = await state_of(handle)
     kinds = [e.kind for e in view.timeline]
