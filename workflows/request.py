@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -54,7 +54,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.projection import ProjectionBaseline
     from workflows import rules
-    from workflows.case_file import CaseFile
+    from workflows.case_file import CaseFile, Input
     from workflows.rules import Rejected
     from workflows.search_attributes import case_search_values, search_attribute_updates
 
@@ -76,8 +76,6 @@ CALENDAR_IN_SIGNAL_PATCH = "calendar-in-signal"
 # a new case) runs before the main method opens the case: it opens it first, so the receipt and
 # its acknowledgement come first. Behind a patch: a case that met this before replays as it ran.
 OPEN_BEFORE_FIRST_ACTION_PATCH = "open-before-first-action"
-
-Input = TypeVar("Input")
 
 __all__ = ["FoiRequestWorkflow", "Rejected"]
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -60,7 +60,7 @@ with workflow.unsafe.imports_passed_through():
         ReviewUpdateResult,
         ReviewView,
     )
-    from workflows.review_file import ReviewFile
+    from workflows.review_file import Input, ReviewFile
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 ACTIVITY_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
@@ -71,8 +71,6 @@ HISTORY_LIMIT = 10_000
 # not start at issue, then asks for the review) runs before the main method opens the window: it
 # opens it first. Behind a patch: a stage that met this before replays as it ran.
 OPEN_BEFORE_FIRST_ACTION_PATCH = "open-before-first-action"
-
-Input = TypeVar("Input")
 
 __all__ = ["ReviewWorkflow"]
 
